@@ -1,0 +1,56 @@
+// SnapshotStore on a local directory: the layout of the S3 bucket, as files. Create-only writes use
+// O_EXCL; compare-and-swap checks the content hash of the current file and renames a temporary
+// file into place (safe for one writer per pointer, which is how the CLI and tests use it).
+
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { SnapshotStore, StoredObject } from '../ports/snapshot-store.ts';
+import { sha256Hex } from '../snapshot/layout.ts';
+
+export class FsSnapshotStore implements SnapshotStore {
+  constructor(readonly root: string) {}
+
+  async get(key: string): Promise<StoredObject | undefined> {
+    try {
+      const body = new Uint8Array(await readFile(join(this.root, key)));
+      return { body, etag: sha256Hex(body) };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  async putIfAbsent(key: string, body: Uint8Array): Promise<'created' | 'exists'> {
+    const path = join(this.root, key);
+    await mkdir(dirname(path), { recursive: true });
+    try {
+      const handle = await open(path, 'wx');
+      try {
+        await handle.writeFile(body);
+      } finally {
+        await handle.close();
+      }
+      return 'created';
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
+      throw err;
+    }
+  }
+
+  async compareAndSwap(
+    key: string,
+    body: Uint8Array,
+    _contentType: string,
+    etag: string | undefined,
+  ): Promise<boolean> {
+    const current = await this.get(key);
+    if ((current?.etag ?? undefined) !== etag) return false;
+    const path = join(this.root, key);
+    await mkdir(dirname(path), { recursive: true });
+    const tmp = `${path}.${randomUUID()}.tmp`;
+    await writeFile(tmp, body);
+    await rename(tmp, path);
+    return true;
+  }
+}
