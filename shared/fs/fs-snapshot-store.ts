@@ -1,6 +1,7 @@
 // SnapshotStore on a local directory: the layout of the S3 bucket, as files. Create-only writes use
 // O_EXCL; compare-and-swap checks the content hash of the current file and renames a temporary
-// file into place (safe for one writer per pointer, which is how the CLI and tests use it).
+// file into place. Check-and-rename is serialised per key inside this process; separate processes
+// writing the same pointer at the same moment are not protected (S3's If-Match is, in AWS).
 
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
@@ -9,6 +10,8 @@ import type { SnapshotStore, StoredObject } from '../ports/snapshot-store.ts';
 import { sha256Hex } from '../snapshot/layout.ts';
 
 export class FsSnapshotStore implements SnapshotStore {
+  readonly #locks = new Map<string, Promise<unknown>>();
+
   constructor(readonly root: string) {}
 
   async get(key: string): Promise<StoredObject | undefined> {
@@ -38,14 +41,24 @@ export class FsSnapshotStore implements SnapshotStore {
     }
   }
 
-  async compareAndSwap(
+  compareAndSwap(
     key: string,
     body: Uint8Array,
     _contentType: string,
     etag: string | undefined,
   ): Promise<boolean> {
+    const previous = this.#locks.get(key) ?? Promise.resolve();
+    const next = previous.then(() => this.#swap(key, body, etag));
+    this.#locks.set(
+      key,
+      next.catch(() => undefined),
+    );
+    return next;
+  }
+
+  async #swap(key: string, body: Uint8Array, etag: string | undefined): Promise<boolean> {
     const current = await this.get(key);
-    if ((current?.etag ?? undefined) !== etag) return false;
+    if (current?.etag !== etag) return false;
     const path = join(this.root, key);
     await mkdir(dirname(path), { recursive: true });
     const tmp = `${path}.${randomUUID()}.tmp`;
