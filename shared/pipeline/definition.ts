@@ -1,0 +1,93 @@
+// One definition of the pipeline's AWS resources, read by the CDK stack (cdk/) and by the local
+// runtime (services/local) so the two cannot drift: bus rules and their event patterns, the IR
+// table's keys, the snapshot bucket's layout settings.
+
+import { CHANGE_EVENT_DETAIL_TYPE, CHANGE_EVENT_SOURCE } from '../events/change-event.ts';
+
+export const SNAPSHOT_EVENT_SOURCE = 'fleetplane.snapshots';
+export const SNAPSHOT_PUBLISHED_DETAIL_TYPE = 'Snapshot Published';
+export const PROXY_EVENT_SOURCE = 'fleetplane.relay';
+export const NACK_DETAIL_TYPE = 'Envoy Config Rejected';
+
+/** A translator rule: one per kind family, each delivering to the translate function. */
+export interface TranslatorRule {
+  /** Construct id and name suffix; API: renaming replaces the rule. */
+  id: string;
+  description: string;
+  /** API groups ('' = core). */
+  groups: string[];
+  /** Kinds, where the groups hold kinds we do not read. */
+  kinds?: string[];
+}
+
+export const TRANSLATOR_RULES: readonly TranslatorRule[] = [
+  {
+    id: 'GatewayApi',
+    description: 'Gateway API: GatewayClass, Gateway, HTTPRoute, ReferenceGrant, BackendTLSPolicy',
+    groups: ['gateway.networking.k8s.io'],
+  },
+  {
+    id: 'Backends',
+    description:
+      'kgateway and Envoy Gateway Backends, Envoy AI Gateway AIServiceBackend and BackendSecurityPolicy',
+    groups: ['gateway.kgateway.dev', 'gateway.envoyproxy.io', 'aigateway.envoyproxy.io'],
+  },
+  {
+    id: 'Core',
+    description: 'Services, EndpointSlices and Secret references',
+    groups: ['', 'discovery.k8s.io'],
+    kinds: ['Service', 'Secret', 'EndpointSlice'],
+  },
+];
+
+/**
+ * The EventBridge event pattern of a translator rule. Plain value lists only (no `$or`), so the
+ * same pattern works on EventBridge, LocalStack and moto.
+ */
+export function translatorRulePattern(rule: TranslatorRule): Record<string, unknown> {
+  const detail: Record<string, unknown> = { group: rule.groups };
+  if (rule.kinds) detail.kind = rule.kinds;
+  return { source: [CHANGE_EVENT_SOURCE], 'detail-type': [CHANGE_EVENT_DETAIL_TYPE], detail };
+}
+
+export const IR_TABLE = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  ttlAttribute: 'expiresAt',
+  /** Tombstones are kept this long so a late upsert cannot resurrect a deleted object. */
+  tombstoneTtlSeconds: 7 * 24 * 3600,
+} as const;
+
+/** `CLUSTER#<clusterId>`. Shard by kind here if benchmarks show a hot partition. */
+export function irPartitionKey(clusterId: string): string {
+  return `CLUSTER#${clusterId}`;
+}
+
+/**
+ * `<Kind>[.<group>]#<namespace>/<name>`. The group is part of the kind for non-core groups because
+ * kgateway and Envoy Gateway both define `Backend`.
+ */
+export function irSortKey(id: { group: string; kind: string; namespace: string; name: string }): string {
+  const kind = id.group === '' ? id.kind : `${id.kind}.${id.group}`;
+  return `${kind}#${id.namespace}/${id.name}`;
+}
+
+/** Snapshot bookkeeping (version counter, last content hash) per Gateway, in the same table. */
+export function snapshotSortKey(gateway: { namespace: string; name: string }): string {
+  return `SNAPSHOT#${gateway.namespace}/${gateway.name}`;
+}
+
+export const SNAPSHOT_BUCKET = {
+  /** How many versions per Gateway the lifecycle rule keeps (older noncurrent versions expire). */
+  keepVersions: 20,
+  /** Prefix under which claim-checked objects are written; expired after a day. */
+  claimCheckPrefix: 'claim-check/',
+  claimCheckExpiryDays: 1,
+} as const;
+
+export const SECRETS_PREFIX = 'fleetplane/';
+
+/** Secrets Manager name for a Kubernetes Secret: derived from cluster, namespace and name. */
+export function secretName(clusterId: string, namespace: string, name: string): string {
+  return `${SECRETS_PREFIX}${clusterId}/${namespace}/${name}`;
+}
