@@ -24,7 +24,7 @@ export class FsSnapshotStore implements SnapshotStore {
     }
   }
 
-  async putIfAbsent(key: string, body: Uint8Array): Promise<'created' | 'exists'> {
+  async putIfAbsent(key: string, body: Uint8Array, _contentType?: string): Promise<'created' | 'exists'> {
     const path = join(this.root, key);
     await mkdir(dirname(path), { recursive: true });
     try {

@@ -47,11 +47,12 @@ export interface TranslateContext {
 
 export type ResourceTranslator<K extends IrKind> = (obj: KubeObject, ctx: TranslateContext) => IrItem<K>;
 
-/** `spec.hosts[0].port` from a zod issue path. */
+/** `spec.hosts[0].port` from a zod issue path; keys that are not identifiers are bracketed (`data["tls.crt"]`). */
 export function fieldPath(path: ReadonlyArray<PropertyKey>, root = ''): string {
   let out = root;
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
+    else if (!/^[A-Za-z_$][\w$-]*$/.test(String(part))) out += `[${JSON.stringify(String(part))}]`;
     else out += out === '' ? String(part) : `.${String(part)}`;
   }
   return out === '' ? '(root)' : out;
@@ -71,19 +72,22 @@ export function validateSchema<S extends z.ZodType>(
   };
 }
 
+/** Kinds without a namespace; their ResourceId carries namespace ''. */
+const CLUSTER_SCOPED_KINDS = new Set(['GatewayClass', 'Namespace']);
+
 export function resourceId(obj: KubeObject, ctx: TranslateContext): ResourceId {
   const slash = obj.apiVersion.indexOf('/');
   return {
     group: slash === -1 ? '' : obj.apiVersion.slice(0, slash),
     kind: obj.kind,
-    namespace: obj.metadata.namespace ?? ctx.defaultNamespace,
+    namespace: CLUSTER_SCOPED_KINDS.has(obj.kind) ? '' : (obj.metadata.namespace ?? ctx.defaultNamespace),
     name: obj.metadata.name,
   };
 }
 
-/** `Backend default/my-lambda` — how messages name a resource. */
+/** `Backend default/my-lambda` (or `GatewayClass fleetplane`) — how messages name a resource. */
 export function describeResource(id: ResourceId): string {
-  return `${id.kind} ${id.namespace}/${id.name}`;
+  return id.namespace === '' ? `${id.kind} ${id.name}` : `${id.kind} ${id.namespace}/${id.name}`;
 }
 
 export function acceptedCondition(obj: KubeObject): Condition {

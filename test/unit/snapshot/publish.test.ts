@@ -55,7 +55,7 @@ describe('publishSnapshot', () => {
       expect(sha256Hex(await readFile(join(root, prefix, file.name)))).toBe(file.sha256);
     }
     const cds = decodeDiscoveryResponse(new Uint8Array(await readFile(join(root, prefix, 'cds.pb'))));
-    expect(cds.versionInfo ?? cds.version_info).toBe('1');
+    expect(cds.versionInfo).toBe('1');
   });
 
   it('publishes nothing for unchanged content and the next version for changed content', async () => {
@@ -93,7 +93,8 @@ describe('publishSnapshot', () => {
   });
 
   it('gives up with a clear error when compare-and-swap keeps failing', async () => {
-    const { store: inner } = await store();
+    const { store: fs } = await store();
+    const inner: SnapshotStore = fs;
     const hostile: SnapshotStore = {
       get: (k) => inner.get(k),
       putIfAbsent: (k, b, c) => inner.putIfAbsent(k, b, c),
