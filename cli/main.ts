@@ -3,6 +3,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { FleetplaneError } from '../shared/errors.ts';
 import { DEFAULT_CONTROLLER_NAME } from '../shared/xds/types.ts';
+import { registerBootstrapCommand } from './bootstrap.ts';
+import { registerRelayCommand } from './relay.ts';
 import { OUTPUT_TARGETS, runTranslate } from './translate.ts';
 
 export async function main(argv: string[]): Promise<number> {
@@ -33,10 +35,20 @@ export async function main(argv: string[]): Promise<number> {
       'GatewayClass controllerName that marks Gateways as ours',
       DEFAULT_CONTROLLER_NAME,
     )
-    .option('--secrets-dir <dir>', 'where static bootstraps read SDS secret files', '/etc/envoy/secrets')
+    .option(
+      '--secrets-dir <dir>',
+      'where static bootstraps read SDS secret files (default: <out>/secrets, or /etc/envoy/secrets)',
+    )
     .action(async (opts) => {
       exitCode = await runTranslate(opts, { stdout: process.stdout, stderr: process.stderr });
     });
+
+  registerRelayCommand(program, (code) => {
+    exitCode = code;
+  });
+  registerBootstrapCommand(program, (code) => {
+    exitCode = code;
+  });
 
   try {
     await program.parseAsync(argv);

@@ -1,8 +1,9 @@
 // `fleetplane translate`: manifests in, IR / xDS / status / bootstraps / snapshots out.
 // Exits non-zero only for unreadable input; invalid resources show up in the status.
 
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { FsSnapshotStore } from '../shared/fs/fs-snapshot-store.ts';
 import type { InputProblem } from '../shared/input/parse.ts';
@@ -11,7 +12,7 @@ import { type AnyIrItem, IR_SCHEMA_VERSION, type ResourceStatus } from '../share
 import { gatewayRefOf, nodeCluster } from '../shared/snapshot/layout.ts';
 import { publishSnapshot } from '../shared/snapshot/publish.ts';
 import { compareIds, translateAll } from '../shared/translate/index.ts';
-import { staticBootstrap } from '../shared/xds/bootstrap.ts';
+import { sdsFilePaths, staticBootstrap } from '../shared/xds/bootstrap.ts';
 import { buildSnapshots } from '../shared/xds/build-snapshots.ts';
 import type { BuildResult, GatewaySnapshot, SdsMode } from '../shared/xds/types.ts';
 
@@ -27,7 +28,8 @@ export interface TranslateCliOptions {
   gateway?: string;
   namespace: string;
   controllerName: string;
-  secretsDir: string;
+  /** Where static bootstraps read SDS files; default `<out>/secrets`, or /etc/envoy/secrets without --out. */
+  secretsDir?: string;
 }
 
 export interface Io {
@@ -58,7 +60,7 @@ export async function translateFiles(
 }
 
 export async function runTranslate(opts: TranslateCliOptions, io: Io): Promise<number> {
-  const sds: SdsMode = opts.to === 'bootstrap' ? { type: 'path', dir: opts.secretsDir } : { type: 'ads' };
+  const sds: SdsMode = opts.to === 'bootstrap' ? { type: 'path', dir: secretsDirOf(opts) } : { type: 'ads' };
   const outcome = await translateFiles(opts.file, {
     namespace: opts.namespace,
     controllerName: opts.controllerName,
@@ -108,6 +110,11 @@ export async function runTranslate(opts: TranslateCliOptions, io: Io): Promise<n
   return outcome.problems.length > 0 ? 1 : 0;
 }
 
+function secretsDirOf(opts: TranslateCliOptions): string {
+  if (opts.secretsDir) return resolve(opts.secretsDir);
+  return opts.out ? resolve(opts.out, 'secrets') : '/etc/envoy/secrets';
+}
+
 function selectGateways(snapshots: GatewaySnapshot[], filter: string | undefined): GatewaySnapshot[] {
   const sorted = [...snapshots].sort((a, b) => compareIds(a.gateway, b.gateway));
   if (!filter) return sorted;
@@ -140,6 +147,29 @@ async function writeBootstraps(
     const file = join(opts.out, `${ref.namespace}.${ref.name}.${format}`);
     await writeFile(file, render(bootstrap, format));
     io.stdout.write(`${file}\n`);
+    await announceSecretFiles(sdsFilePaths(bootstrap), !opts.secretsDir, io);
+  }
+}
+
+/**
+ * Envoy refuses SDS paths that do not exist. In the default secrets folder (inside --out) we create
+ * empty placeholders — `resources: []`, never a value — so the bootstrap runs at once, and say which
+ * files the operator must fill (Envoy picks a file up when it is moved into place). An explicit
+ * --secrets-dir belongs to the operator: we only list what is missing there.
+ */
+async function announceSecretFiles(paths: string[], createPlaceholders: boolean, io: Io): Promise<void> {
+  for (const path of paths) {
+    if (existsSync(path)) continue;
+    if (createPlaceholders) {
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(
+        path,
+        `# SDS secret for Envoy, written by you (fleetplane never writes secret values).\n# Replace with a DiscoveryResponse-style file holding one envoy.extensions.transport_sockets.tls.v3.Secret.\nresources: []\n`,
+      );
+      io.stderr.write(`fleetplane: ${path}: placeholder created; put the secret there for Envoy to use it\n`);
+    } else {
+      io.stderr.write(`fleetplane: ${path}: missing; Envoy will refuse the bootstrap until it exists\n`);
+    }
   }
 }
 

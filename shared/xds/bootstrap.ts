@@ -60,3 +60,22 @@ function inlineEds(cluster: JsonObject, endpoints: Map<string, JsonObject>): Jso
   const name = String(cluster.name);
   return { ...rest, type: 'STATIC', load_assignment: endpoints.get(name) ?? { cluster_name: name } };
 }
+
+/** Every SDS `path_config_source` file a bootstrap reads, sorted and without duplicates. */
+export function sdsFilePaths(bootstrap: Json): string[] {
+  const out = new Set<string>();
+  const walk = (node: Json): void => {
+    if (Array.isArray(node)) {
+      node.forEach(walk);
+      return;
+    }
+    if (node === null || typeof node !== 'object') return;
+    const source = node.path_config_source;
+    if (source && typeof source === 'object' && !Array.isArray(source) && typeof source.path === 'string') {
+      out.add(source.path);
+    }
+    Object.values(node).forEach(walk);
+  };
+  walk(bootstrap);
+  return [...out].sort();
+}

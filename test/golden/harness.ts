@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { type TranslationOutcome, translateFiles } from '../../cli/translate.ts';
 import { gatewayRefOf, nodeCluster } from '../../shared/snapshot/layout.ts';
-import { staticBootstrap } from '../../shared/xds/bootstrap.ts';
-import { DEFAULT_CONTROLLER_NAME, type Json, type JsonObject } from '../../shared/xds/types.ts';
+import { sdsFilePaths, staticBootstrap } from '../../shared/xds/bootstrap.ts';
+import { DEFAULT_CONTROLLER_NAME, type JsonObject } from '../../shared/xds/types.ts';
 
 export const CASES_DIR = join(dirname(fileURLToPath(import.meta.url)), 'cases');
 
@@ -73,17 +73,8 @@ export async function caseBootstraps(
     staticBootstrap(s, { nodeCluster: nodeCluster('local', gatewayRefOf(s.gateway)), nodeId: 'golden' }),
   );
   await mkdir(secretsDir, { recursive: true });
-  for (const path of new Set(bootstraps.flatMap((b) => sdsPaths(b)))) {
+  for (const path of new Set(bootstraps.flatMap((b) => sdsFilePaths(b)))) {
     await writeFile(path, 'resources: []\n');
   }
   return { outcome, bootstraps };
-}
-
-function sdsPaths(node: Json): string[] {
-  if (Array.isArray(node)) return node.flatMap(sdsPaths);
-  if (node === null || typeof node !== 'object') return [];
-  const own = node.path_config_source;
-  const here =
-    own && typeof own === 'object' && !Array.isArray(own) && typeof own.path === 'string' ? [own.path] : [];
-  return [...here, ...Object.values(node).flatMap(sdsPaths)];
 }
