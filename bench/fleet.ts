@@ -39,7 +39,7 @@ export function backendObject(i: number, namespace: string, variant = 0): KubeOb
           aws: {
             accountId: '123456789012',
             region: 'eu-west-1',
-            auth: { type: 'AssumeRole', assumeRole: { roleArn: 'arn:aws:iam::123456789012:role/invoke' } },
+            auth: { type: 'AssumeRole', roleArn: 'arn:aws:iam::123456789012:role/invoke' },
             lambda: { functionName: `fn-${i}`, qualifier: variant === 0 ? '$LATEST' : `v${variant}` },
           },
         },

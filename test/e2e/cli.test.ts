@@ -24,7 +24,12 @@ function exampleResources(): Array<{ kind: string; namespace: string; name: stri
     .filter((f) => f.endsWith('.yaml'))
     .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS()))
     .filter(Boolean)
-    .map((o) => ({ kind: o.kind, namespace: o.metadata.namespace ?? 'default', name: o.metadata.name }));
+    .map((o) => ({
+      kind: o.kind,
+      // GatewayClass is cluster-scoped.
+      namespace: o.kind === 'GatewayClass' ? '' : (o.metadata.namespace ?? 'default'),
+      name: o.metadata.name,
+    }));
 }
 
 describe('fleetplane translate on examples/', () => {
