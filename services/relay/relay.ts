@@ -1,0 +1,167 @@
+// The relay process: a snapshot source feeding the snapshot cache, the ADS gRPC server streaming
+// from it, and the admin HTTP server. `startRelay` wires them and returns a handle to stop them.
+
+import { hostname } from 'node:os';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { type AdminHandlers, type RunningAdmin, startAdminServer } from './admin-server.ts';
+import type { ClientInfo, NackEvent, StreamEnv } from './ads/ads-stream.ts';
+import { adsServiceDefinition, adsServiceImplementation, type StreamRegistry } from './ads/grpc-service.ts';
+import { shortType } from './ads/resource-types.ts';
+import { RelayError } from './errors.ts';
+import { jsonLogger, type Logger } from './log.ts';
+import { formatHostPort, type HostPort } from './options.ts';
+import { RelayMetrics } from './relay-metrics.ts';
+import { SnapshotCache } from './snapshot-cache.ts';
+import type { SnapshotSource } from './source/snapshot-source.ts';
+
+export interface RelayOptions {
+  source: SnapshotSource;
+  /** ADS gRPC listener. Port 0 lets the kernel choose. */
+  listen: HostPort;
+  /** Admin HTTP listener; none when omitted. */
+  admin?: HostPort;
+  log?: Logger;
+  metrics?: RelayMetrics;
+  /** How long an unanswered response holds back later types on a stream. Default 15 s. */
+  ackTimeoutMs?: number;
+  /** HTTP/2 keepalive pings to clients. Default 30 s. */
+  keepaliveMs?: number;
+  /**
+   * Connections are closed after this age (±10% jitter from grpc-js), so proxies rebalance across
+   * relays. Default 30 min; 0 keeps connections forever.
+   */
+  maxConnectionAgeMs?: number;
+  /** Grace for streams on an aged connection before it is closed. Default 30 s. */
+  maxConnectionAgeGraceMs?: number;
+  /** `control_plane.identifier` on responses. Default `fleetplane-relay@<hostname>`. */
+  controlPlane?: string;
+  onNack?: (event: NackEvent) => void;
+}
+
+export interface RunningRelay {
+  readonly ads: HostPort;
+  readonly admin: HostPort | undefined;
+  readonly cache: SnapshotCache;
+  readonly metrics: RelayMetrics;
+  readonly source: SnapshotSource;
+  clients(): ClientInfo[];
+  stop(): Promise<void>;
+}
+
+export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
+  const log = options.log ?? jsonLogger();
+  const metrics = options.metrics ?? new RelayMetrics();
+  const cache = new SnapshotCache({
+    metrics,
+    log,
+    controlPlane: options.controlPlane ?? `fleetplane-relay@${hostname()}`,
+  });
+  const streams: StreamRegistry = new Set();
+  const env: StreamEnv = {
+    cache,
+    metrics,
+    log,
+    ackTimeoutMs: options.ackTimeoutMs ?? 15_000,
+    now: Date.now,
+    ...(options.onNack ? { onNack: options.onNack } : {}),
+  };
+  metrics.registry.collectedGauge('fleetplane_relay_streams', 'ADS streams open now, by protocol.', () => {
+    const counts = { sotw: 0, delta: 0 };
+    for (const s of streams) counts[s.protocol]++;
+    return Object.entries(counts).map(([protocol, value]) => ({ labels: { protocol }, value }));
+  });
+  metrics.registry.collectedGauge(
+    'fleetplane_relay_streams_without_snapshot',
+    'Open streams that receive nothing, by why: no node, a malformed node.cluster, or an unknown gateway.',
+    () => {
+      const counts = new Map<string, number>();
+      for (const s of streams)
+        if (s.status !== 'serving' && s.status !== 'closed')
+          counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
+      return [...counts].map(([status, value]) => ({ labels: { status }, value }));
+    },
+  );
+
+  let admin: RunningAdmin | undefined;
+  const handlers: AdminHandlers = {
+    ready: () =>
+      cache.loaded
+        ? { ready: true }
+        : { ready: false, reason: `no snapshot loaded yet from ${options.source.description}` },
+    snapshots: () => ({
+      source: options.source.status(),
+      snapshots: cache.snapshots().map((s) => ({
+        nodeCluster: s.nodeCluster,
+        version: s.version,
+        contentHash: s.contentHash,
+        createdAt: s.createdAt,
+        loadedAt: s.loadedAt,
+        origin: s.origin,
+        types: Object.fromEntries(
+          [...s.types.values()].map((t) => [
+            shortType(t.typeUrl),
+            { version: t.versionInfo, contentHash: t.contentHash, resources: [...t.resources.keys()] },
+          ]),
+        ),
+      })),
+    }),
+    clients: () => ({ clients: [...streams].map((s) => s.describe()) }),
+    metrics: () => metrics.registry.render(),
+  };
+  if (options.admin) admin = await startAdminServer(options.admin, handlers);
+
+  await options.source.start(cache);
+
+  const server = new Server({
+    'grpc.keepalive_time_ms': options.keepaliveMs ?? 30_000,
+    'grpc.keepalive_timeout_ms': 10_000,
+    ...(options.maxConnectionAgeMs === 0
+      ? {}
+      : {
+          'grpc.max_connection_age_ms': options.maxConnectionAgeMs ?? 30 * 60_000,
+          'grpc.max_connection_age_grace_ms': options.maxConnectionAgeGraceMs ?? 30_000,
+        }),
+  });
+  server.addService(adsServiceDefinition, adsServiceImplementation(env, streams));
+  let port: number;
+  try {
+    port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(formatHostPort(options.listen), ServerCredentials.createInsecure(), (error, bound) =>
+        error ? reject(error) : resolve(bound),
+      ),
+    );
+  } catch (error) {
+    await options.source.stop();
+    await admin?.close();
+    throw new RelayError(`cannot listen on ${formatHostPort(options.listen)}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  log.info('relay listening', {
+    ads: formatHostPort({ host: options.listen.host, port }),
+    admin: admin ? formatHostPort(admin.address) : undefined,
+    source: options.source.description,
+    snapshots: cache.snapshots().length,
+  });
+
+  let stopped = false;
+  return {
+    ads: { host: options.listen.host, port },
+    admin: admin?.address,
+    cache,
+    metrics,
+    source: options.source,
+    clients: () => [...streams].map((s) => s.describe()),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await options.source.stop();
+      // ADS streams never end on their own, so a graceful shutdown would wait forever.
+      server.forceShutdown();
+      for (const s of streams) s.close();
+      streams.clear();
+      await admin?.close();
+      log.info('relay stopped');
+    },
+  };
+}

@@ -1,0 +1,60 @@
+// Port: where the relay gets snapshot versions. A directory today; an S3 bucket (ETag poll plus
+// "Snapshot Published" notifications) and a parent relay (the relay as an ADS client, for trees)
+// plug in behind the same interface. Sources hand over packed resources per type; the relay
+// decodes and encodes each version once (served-snapshot.ts).
+
+import type { AnyResource } from '../../../shared/codec/index.ts';
+import type { GatewayRef } from '../../../shared/snapshot/layout.ts';
+import type { SnapshotLoadFailure } from '../errors.ts';
+
+export interface SourceTypeResources {
+  typeUrl: string;
+  /** `version_info` the producer gave this type's DiscoveryResponse. */
+  versionInfo: string;
+  resources: AnyResource[];
+}
+
+/** One complete, verified snapshot version of one Gateway. */
+export interface SourceSnapshot {
+  clusterId: string;
+  gateway: GatewayRef;
+  /** Monotonic per Gateway; a source never hands over a version lower than one it handed before. */
+  version: number;
+  contentHash?: string;
+  createdAt?: string;
+  /** Where it came from, for debugging (a manifest key, a parent relay address). */
+  origin: string;
+  types: SourceTypeResources[];
+}
+
+export interface SnapshotSink {
+  /** Takes a new version; throws a SnapshotLoadError when it cannot be served (the old one stays). */
+  accept(snapshot: SourceSnapshot): void;
+}
+
+export interface SourceGatewayStatus {
+  nodeCluster: string;
+  /** Newest version the source has seen announced. */
+  latestVersion?: number;
+  /** Newest version handed to the relay. */
+  loadedVersion?: number;
+  lastLoadedAt?: string;
+  lastError?: { message: string; reason: SnapshotLoadFailure; version?: number; at: string };
+}
+
+export interface SourceStatus {
+  description: string;
+  scans: number;
+  lastScanAt?: string;
+  gateways: SourceGatewayStatus[];
+}
+
+export interface SnapshotSource {
+  readonly description: string;
+  /** Runs the first scan (awaited), then keeps watching until `stop`. */
+  start(sink: SnapshotSink): Promise<void>;
+  /** Looks for new versions now (a notification arrived); resolves when that scan is done. */
+  refresh(): Promise<void>;
+  stop(): Promise<void>;
+  status(): SourceStatus;
+}

@@ -1,0 +1,131 @@
+// The relay's CLI as users run it, spawned as processes: `fleetplane bootstrap` prints a bootstrap
+// the real Envoy accepts, and `fleetplane relay` serves a directory with its admin endpoints,
+// becoming ready once a snapshot appears, and exiting cleanly on SIGTERM.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { freePort, repoRoot, validateEnvoyFile } from '../support/envoy.ts';
+import {
+  eventually,
+  manifests,
+  NODE_CLUSTER,
+  startBackend,
+  translateToSnapshot,
+} from './relay-support/harness.ts';
+
+const CLI = join(repoRoot, 'bin', 'fleetplane.mjs');
+
+function fleetplane(args: string[]) {
+  const res = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  return { code: res.status, stdout: res.stdout, stderr: res.stderr };
+}
+
+describe('fleetplane bootstrap', () => {
+  it.each([[[]], [['--delta']]])(
+    'prints an ADS bootstrap that Envoy validates (%j)',
+    async (extra) => {
+      // Act
+      const res = fleetplane([
+        'bootstrap',
+        '--xds-server',
+        '127.0.0.1:18000',
+        '--node-cluster',
+        'prod/infra/edge',
+        '--node-id',
+        'edge-1',
+        '--admin-port',
+        '19000',
+        ...extra,
+      ]);
+
+      // Assess
+      expect(res.code, res.stderr).toBe(0);
+      const bootstrap = parse(res.stdout);
+      expect(bootstrap.node).toEqual({ id: 'edge-1', cluster: 'prod/infra/edge' });
+      expect(bootstrap.dynamic_resources.ads_config.api_type).toBe(extra.length ? 'DELTA_GRPC' : 'GRPC');
+      expect(bootstrap.admin.address.socket_address).toEqual({ address: '127.0.0.1', port_value: 19000 });
+      const file = join(await mkdtemp(join(tmpdir(), 'fleetplane-bootstrap-')), 'envoy.yaml');
+      await writeFile(file, res.stdout);
+      const validated = await validateEnvoyFile(file);
+      expect(validated.ok, validated.output).toBe(true);
+    },
+    20_000,
+  );
+
+  it('rejects a node cluster that is not <clusterId>/<ns>/<gateway> and says how to write it', () => {
+    // Act
+    const res = fleetplane(['bootstrap', '--xds-server', '127.0.0.1:18000', '--node-cluster', 'edge']);
+
+    // Assess
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/expected <clusterId>\/<namespace>\/<gateway>/);
+  }, 20_000);
+});
+
+describe('fleetplane relay', () => {
+  it('serves admin endpoints, becomes ready when a snapshot appears, and stops on SIGTERM', async () => {
+    // Prepare: an empty source directory and a relay process on free loopback ports.
+    const dir = await mkdtemp(join(tmpdir(), 'fleetplane-relay-cli-'));
+    const [ads, admin] = [await freePort(), await freePort()];
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'relay',
+        '--source',
+        dir,
+        '--listen',
+        `127.0.0.1:${ads}`,
+        '--admin',
+        `127.0.0.1:${admin}`,
+        '--poll-interval',
+        '100ms',
+      ],
+      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let logs = '';
+    child.stderr.on('data', (d) => {
+      logs += d;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const get = async (path: string) => {
+      const res = await fetch(`http://127.0.0.1:${admin}${path}`);
+      return { status: res.status, body: await res.text() };
+    };
+    const backend = await startBackend('svc-a');
+
+    try {
+      // Act + Assess: live at once, not ready while there is nothing to serve.
+      const health = await eventually(() => get('/healthz'), 15_000);
+      expect(health.status).toBe(200);
+      expect((await get('/readyz')).status).toBe(503);
+
+      await translateToSnapshot(manifests(await freePort(), [backend], 'svc-a'), dir);
+      await eventually(async () => {
+        if ((await get('/readyz')).status !== 200) throw new Error('not ready');
+      });
+      const snapshots = JSON.parse((await get('/debug/snapshots')).body);
+      expect(snapshots.snapshots).toMatchObject([{ nodeCluster: NODE_CLUSTER, version: 1 }]);
+      expect(snapshots.source.gateways).toMatchObject([{ nodeCluster: NODE_CLUSTER, loadedVersion: 1 }]);
+      const metrics = (await get('/metrics')).body;
+      expect(metrics).toContain(`fleetplane_relay_snapshot_version{node_cluster="${NODE_CLUSTER}"} 1`);
+      expect(metrics).toContain('fleetplane_relay_encodes_total{type="cds"} 1');
+      expect(JSON.parse((await get('/debug/clients')).body)).toEqual({ clients: [] });
+
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(logs).toContain('"message":"relay stopped"');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      backend.server.close();
+    }
+  }, 25_000);
+});

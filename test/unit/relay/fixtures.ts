@@ -1,0 +1,122 @@
+// Shared fixtures for the relay's unit tests: small xDS resources, snapshots built from them, and a
+// fake stream transport that records (and decodes) what a stream writes.
+
+import type { StreamEnv, StreamTransport } from '../../../services/relay/ads/ads-stream.ts';
+import {
+  type DeltaResponse,
+  decodeDeltaResponse,
+  decodeSotwResponse,
+  type NodeInfo,
+  type SotwResponse,
+} from '../../../services/relay/ads/messages.ts';
+import { silentLogger } from '../../../services/relay/log.ts';
+import { RelayMetrics } from '../../../services/relay/relay-metrics.ts';
+import { SnapshotCache } from '../../../services/relay/snapshot-cache.ts';
+import type { SourceSnapshot } from '../../../services/relay/source/snapshot-source.ts';
+import { toAny } from '../../../shared/codec/index.ts';
+import { TypeUrl, type XdsResources } from '../../../shared/xds/types.ts';
+
+export const GATEWAY = { clusterId: 'c1', gateway: { namespace: 'infra', name: 'edge' } };
+export const NODE_CLUSTER = 'c1/infra/edge';
+export const NODE: NodeInfo = { id: 'envoy-1', cluster: NODE_CLUSTER, userAgent: 'envoy' };
+
+export const cluster = (name: string, timeout = '1s') => ({
+  '@type': TypeUrl.Cluster,
+  name,
+  type: 'EDS',
+  connect_timeout: timeout,
+  eds_cluster_config: { eds_config: { ads: {}, resource_api_version: 'V3' } },
+});
+
+export const endpoints = (name: string, port: number) => ({
+  '@type': TypeUrl.ClusterLoadAssignment,
+  cluster_name: name,
+  endpoints: [
+    {
+      lb_endpoints: [
+        { endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } } },
+      ],
+    },
+  ],
+});
+
+export const listener = (name: string, port: number) => ({
+  '@type': TypeUrl.Listener,
+  name,
+  address: { socket_address: { address: '127.0.0.1', port_value: port } },
+});
+
+export const route = (name: string, clusterName: string, prefix = '/') => ({
+  '@type': TypeUrl.RouteConfiguration,
+  name,
+  virtual_hosts: [
+    { name: 'all', domains: ['*'], routes: [{ match: { prefix }, route: { cluster: clusterName } }] },
+  ],
+});
+
+export function resources(partial: Partial<XdsResources>): XdsResources {
+  return { listeners: [], routes: [], clusters: [], endpoints: [], secrets: [], ...partial };
+}
+
+/** A snapshot as a source would hand it over. */
+export function sourceSnapshot(version: number, res: XdsResources): SourceSnapshot {
+  const type = (typeUrl: string, list: XdsResources[keyof XdsResources]) => ({
+    typeUrl,
+    versionInfo: String(version),
+    resources: list.map(toAny),
+  });
+  return {
+    ...GATEWAY,
+    version,
+    origin: `test v${version}`,
+    types: [
+      type(TypeUrl.Cluster, res.clusters),
+      type(TypeUrl.ClusterLoadAssignment, res.endpoints),
+      type(TypeUrl.Listener, res.listeners),
+      type(TypeUrl.RouteConfiguration, res.routes),
+      type(TypeUrl.Secret, res.secrets),
+    ],
+  };
+}
+
+export function testEnv(overrides: Partial<StreamEnv> = {}): StreamEnv & { clock: { now: number } } {
+  const clock = { now: 1_000_000 };
+  const metrics = new RelayMetrics();
+  const cache = new SnapshotCache({ metrics, log: silentLogger });
+  return {
+    cache,
+    metrics,
+    log: silentLogger,
+    ackTimeoutMs: 15_000,
+    now: () => clock.now,
+    clock,
+    ...overrides,
+  };
+}
+
+/** Records every write; flushes at once unless `paused`, as a slow peer would hold them. */
+export class FakeTransport implements StreamTransport {
+  readonly written: Uint8Array[] = [];
+  paused = false;
+  readonly #held: Array<() => void> = [];
+
+  write(message: Uint8Array, flushed: () => void): void {
+    this.written.push(message);
+    if (this.paused) this.#held.push(flushed);
+    else flushed();
+  }
+
+  /** The peer drains: everything held is flushed. */
+  resume(): void {
+    this.paused = false;
+    for (const flushed of this.#held.splice(0)) flushed();
+  }
+
+  sotw(): SotwResponse[] {
+    return this.written.map(decodeSotwResponse);
+  }
+
+  delta(): DeltaResponse[] {
+    return this.written.map(decodeDeltaResponse);
+  }
+}
