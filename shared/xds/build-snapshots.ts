@@ -14,6 +14,7 @@ import {
 import { describeResource } from '../translate/common.ts';
 import { type Attachment, attachRoute, refersToGateway } from './attachment.ts';
 import {
+  aiBackendProblems,
   buildAIServiceBackendCluster,
   buildBackendCluster,
   buildServiceCluster,
@@ -109,6 +110,10 @@ export function buildSnapshots(items: AnyIrItem[], options: SnapshotOptions): Bu
   for (const aisb of index.ofKind('AIServiceBackend')) {
     const conditions = aiServiceBackendConditions(index, aisb);
     if (conditions.length > 0) computed.set(aisb, { conditions });
+  }
+  for (const backend of index.ofKind('Backend')) {
+    const conditions = backendConditions(backend);
+    if (conditions.length > 0) computed.set(backend, { conditions });
   }
 
   return { snapshots, statuses: collectStatuses(items, computed), notes };
@@ -452,6 +457,22 @@ function aiServiceBackendConditions(index: IrIndex, aisb: IrItem<'AIServiceBacke
     );
   }
   return out;
+}
+
+/** What one Envoy cluster cannot express for a Backend: AI providers that differ in auth, path or headers. */
+function backendConditions(backend: IrItem<'Backend'>): Condition[] {
+  if (backend.spec?.type !== 'ai') return [];
+  const problems = aiBackendProblems(backend.spec);
+  if (problems.length === 0) return [];
+  return [
+    condition(
+      ExtraConditionType.PartiallyInvalid,
+      'True',
+      Reason.UnsupportedValue,
+      `${describeResource(backend.id)}: ${problems.join('; ')}`,
+      backend.generation,
+    ),
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------

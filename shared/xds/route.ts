@@ -531,9 +531,19 @@ function redirectAction(
 function mirrorPolicy(cluster: BuiltCluster, percent: number | undefined): JsonObject {
   const policy: JsonObject = { cluster: cluster.clusterName };
   if (percent !== undefined && percent < 100) {
-    policy.runtime_fraction = { default_value: { numerator: Math.max(0, percent), denominator: 'HUNDRED' } };
+    policy.runtime_fraction = { default_value: fractionalPercent(Math.max(0, percent)) };
   }
   return policy;
+}
+
+/**
+ * A FractionalPercent for a percentage. Its numerator is an integer (uint32): a share such as
+ * 1/3 of a Gateway API `fraction` (33.3333%) is expressed in parts per million instead.
+ */
+export function fractionalPercent(percent: number): JsonObject {
+  return Number.isInteger(percent)
+    ? { numerator: percent, denominator: 'HUNDRED' }
+    : { numerator: Math.round(percent * 10_000), denominator: 'MILLION' };
 }
 
 /**

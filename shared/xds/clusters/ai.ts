@@ -48,12 +48,26 @@ export function aiBackendProblems(backend: AiBackendIR): string[] {
   const providers = allProviders(backend).map(({ provider }) => provider);
   const problems: string[] = [];
   if (new Set(providers.map((p) => JSON.stringify(p.auth))).size > 1) {
-    problems.push("ai.priorities: providers use different auth; only the first provider's auth is applied");
+    problems.push("spec.ai: providers use different auth; only the first provider's auth is applied");
   }
   if (new Set(providers.map((p) => p.path)).size > 1) {
-    problems.push('ai.priorities: providers expect different paths; the request path is not rewritten');
+    problems.push('spec.ai: providers expect different paths; the request path is not rewritten');
+  }
+  if (new Set(providers.map((p) => JSON.stringify(providerHeaders(p)))).size > 1) {
+    problems.push('spec.ai: providers need different request headers (anthropic-version); none is set');
   }
   return problems;
+}
+
+/**
+ * Headers a provider needs on every request besides its credential: Anthropic rejects requests
+ * without `anthropic-version`, which the manifest's `apiVersion` supplies.
+ */
+export function providerHeaders(provider: LlmProviderIR): Array<{ name: string; value: string }> {
+  const version = provider.settings.apiVersion;
+  return provider.provider === 'anthropic' && version !== undefined
+    ? [{ name: 'anthropic-version', value: version }]
+    : [];
 }
 
 function providerAddress(provider: LlmProviderIR): EndpointAddressIR {
@@ -104,5 +118,8 @@ export function buildAiCluster(name: string, backend: AiBackendIR, ctx: ClusterB
   const paths = new Set(providers.map(({ provider }) => provider.path));
   const [onlyPath] = paths.size === 1 ? [...paths] : [];
   if (onlyPath) route.pathRewrite = onlyPath;
+  const headerSets = new Set(providers.map(({ provider }) => JSON.stringify(providerHeaders(provider))));
+  const headers = first && headerSets.size === 1 ? providerHeaders(first) : [];
+  if (headers.length > 0) route.requestHeadersToAdd = headers;
   return { clusterName: name, clusters: [cluster], endpoints: [], route, listenerHttpFilters: [] };
 }

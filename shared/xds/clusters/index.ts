@@ -9,6 +9,7 @@ import { buildDynamicForwardProxyCluster } from './dynamic-forward-proxy.ts';
 import { buildLambdaCluster } from './lambda.ts';
 import { buildStaticCluster } from './static.ts';
 
+export { aiBackendProblems } from './ai.ts';
 export { buildAIServiceBackendCluster, unsupportedFeatures } from './ai-service-backend.ts';
 export { buildServiceCluster } from './service.ts';
 export { upstreamTlsTransportSocket } from './tls.ts';

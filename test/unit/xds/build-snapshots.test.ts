@@ -481,6 +481,45 @@ describe('references and status', () => {
     expect(conditionOf(conditions, 'Accepted')?.status).toBe('True');
   });
 
+  it('reports AI Backend providers that one cluster cannot serve alike', () => {
+    // Prepare
+    const provider = {
+      provider: 'openai' as const,
+      host: 'api.openai.com',
+      port: 443,
+      path: '/v1/chat/completions',
+      settings: {},
+    };
+    const secretAuth = {
+      mode: 'secret' as const,
+      secretRef: { kind: 'Secret' as const, namespace: 'default', name: 'key', key: 'Authorization' },
+      header: 'Authorization',
+      prefix: 'Bearer ',
+    };
+    const backend = item(
+      'Backend',
+      'pool',
+      {
+        type: 'ai',
+        priorities: [[{ ...provider, auth: secretAuth }], [{ ...provider, auth: { mode: 'passthrough' } }]],
+      },
+      { group: 'gateway.kgateway.dev' },
+    );
+
+    // Act
+    const result = buildSnapshots([backend], OPTIONS);
+
+    // Assess
+    const conditions = statusOf(result, 'Backend', 'pool').conditions;
+    expect(conditionOf(conditions, 'Accepted')?.status).toBe('True');
+    expect(conditionOf(conditions, 'PartiallyInvalid')).toMatchObject({
+      status: 'True',
+      reason: 'UnsupportedValue',
+      message:
+        "Backend default/pool: spec.ai: providers use different auth; only the first provider's auth is applied",
+    });
+  });
+
   it('returns one status per input item, sorted by kind, namespace and name', () => {
     // Prepare
     const items = [

@@ -546,6 +546,31 @@ describe('filters', () => {
     expect(entries[0]?.clusters.map((c) => c.clusterName)).toEqual(['c', 'shadow', 'shadow2']);
   });
 
+  it('expresses a fractional mirror percent in parts per million, as FractionalPercent needs an integer', () => {
+    // Prepare
+    const backendRef = {
+      ref: { group: '', kind: 'Service', namespace: 'default', name: 'shadow' },
+      port: 80,
+      weight: 1,
+      filters: [],
+    };
+    const filters: HTTPRouteFilterIR[] = [
+      { type: 'RequestMirror', requestMirror: { backendRef, percent: 33.3333 } },
+    ];
+    const mirrors = new Map([[0, cluster('shadow')]]);
+
+    // Act
+    const { routes } = build({ filters }, [backend(cluster('c'))], { mirrors });
+
+    // Assess
+    expect((only(routes).route as JsonObject).request_mirror_policies).toEqual([
+      {
+        cluster: 'shadow',
+        runtime_fraction: { default_value: { numerator: 333_333, denominator: 'MILLION' } },
+      },
+    ]);
+  });
+
   it('reports backendRef filters other than header modifiers', () => {
     // Prepare
     const redirect: HTTPRouteFilterIR = { type: 'RequestRedirect', requestRedirect: { statusCode: 302 } };

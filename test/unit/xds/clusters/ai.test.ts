@@ -72,7 +72,7 @@ describe('buildAiCluster', () => {
     });
     expect(built.route).toEqual({ autoHostRewrite: true });
     expect(aiBackendProblems({ type: 'ai', priorities: [[openai()], [anthropic()]] })).toEqual([
-      'ai.priorities: providers expect different paths; the request path is not rewritten',
+      'spec.ai: providers expect different paths; the request path is not rewritten',
     ]);
   });
 
@@ -116,6 +116,35 @@ describe('buildAiCluster', () => {
     expect(built.clusters[0]).not.toHaveProperty('transport_socket');
   });
 
+  it("sends Anthropic's apiVersion as the anthropic-version header", () => {
+    // Act
+    const built = buildAiCluster(
+      'c',
+      { type: 'ai', priorities: [[anthropic({ settings: { apiVersion: '2023-06-01' } })]] },
+      ADS,
+    );
+
+    // Assess
+    expect(built.route.requestHeadersToAdd).toEqual([{ name: 'anthropic-version', value: '2023-06-01' }]);
+  });
+
+  it('sets no anthropic-version header when providers disagree, and reports it', () => {
+    // Prepare
+    const backend = {
+      type: 'ai' as const,
+      priorities: [[anthropic({ settings: { apiVersion: '2023-06-01' } })], [anthropic()]],
+    };
+
+    // Act
+    const built = buildAiCluster('c', backend, ADS);
+
+    // Assess
+    expect(built.route).not.toHaveProperty('requestHeadersToAdd');
+    expect(aiBackendProblems(backend)).toEqual([
+      'spec.ai: providers need different request headers (anthropic-version); none is set',
+    ]);
+  });
+
   it('reports providers whose auth differs (only the first one is programmed)', () => {
     // Prepare
     const backend = {
@@ -128,7 +157,7 @@ describe('buildAiCluster', () => {
 
     // Assess
     expect(problems).toEqual([
-      "ai.priorities: providers use different auth; only the first provider's auth is applied",
+      "spec.ai: providers use different auth; only the first provider's auth is applied",
     ]);
     expect(filterNames(buildAiCluster('c', backend, ADS).clusters[0])).toContain(
       'envoy.filters.http.credential_injector',
