@@ -1,0 +1,52 @@
+// The translate function: SQS messages (each the EventBridge change event a rule delivered) →
+// validated change events → IR writes. Each record stands alone: a record that fails, including
+// a poison message whose detail is invalid, is reported in `batchItemFailures` so SQS redelivers
+// only it, and after maxReceiveCount moves it to the dead-letter queue; the rest go through.
+
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import {
+  type ApplyChangeEventDeps,
+  applyChangeEvent,
+  ChangeEventError,
+} from '../../shared/pipeline/apply-change-event.ts';
+import { parseChangeEventMessage } from '../../shared/pipeline/change-event-message.ts';
+import { type Observability, withObservability } from '../shared/observability.ts';
+
+export type TranslateHandlerDeps = ApplyChangeEventDeps & Observability;
+
+export function createHandler(deps: TranslateHandlerDeps) {
+  const { logger, metrics } = deps;
+  const processor = new BatchProcessor(EventType.SQS);
+
+  const recordHandler = async (record: SQSRecord): Promise<void> => {
+    try {
+      const detail = parseChangeEventMessage(record.body);
+      const { id, outcome } = await applyChangeEvent(detail, deps);
+      metrics.addMetric(`ChangeEvents${outcome[0]?.toUpperCase()}${outcome.slice(1)}`, MetricUnit.Count, 1);
+      logger.debug('change event applied', {
+        messageId: record.messageId,
+        clusterId: detail.clusterId,
+        resource: id,
+        resourceVersion: detail.resourceVersion,
+        change: detail.change,
+        outcome,
+      });
+    } catch (err) {
+      const poison = err instanceof ChangeEventError;
+      metrics.addMetric(poison ? 'ChangeEventsInvalid' : 'ChangeEventsFailed', MetricUnit.Count, 1);
+      logger.error(poison ? 'invalid change event; failing it towards the DLQ' : 'change event failed', {
+        messageId: record.messageId,
+        receiveCount: record.attributes.ApproximateReceiveCount,
+        error: err as Error,
+      });
+      throw err;
+    }
+  };
+
+  const handler = (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+    processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
+
+  return withObservability(handler, deps);
+}
