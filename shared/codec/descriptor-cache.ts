@@ -1,6 +1,7 @@
-// Loads the codec's FileDescriptorSet, from a cache file under node_modules/.cache when one was
-// written for exactly the current sources, otherwise by parsing the .proto files (and then
-// writing the cache). The cache key hashes everything the result depends on: the pinned package
+// Loads the codec's FileDescriptorSet: from `codec-descriptors.binpb` next to the running module
+// when a bundle ships one (Lambda assets have no .proto files; see scripts/build-codec-descriptors.ts),
+// else from a cache file under node_modules/.cache when one was written for exactly the current
+// sources, otherwise by parsing the .proto files (and then writing the cache). The cache key hashes everything the result depends on: the pinned package
 // versions, the root list, the overlay files and the builder's own source.
 
 import { createHash } from 'node:crypto';
@@ -33,8 +34,8 @@ const require = createRequire(import.meta.url);
 
 export interface LoadedDescriptors {
   set: FileDescriptorSet;
-  /** `cache` when read from the cache file, `parsed` when built from the .proto files. */
-  source: 'cache' | 'parsed';
+  /** `bundled` from a bundle's prebuilt file, `cache` from the cache file, `parsed` from the .proto files. */
+  source: 'bundled' | 'cache' | 'parsed';
 }
 
 export interface LoadDescriptorOptions {
@@ -42,7 +43,15 @@ export interface LoadDescriptorOptions {
   cache?: boolean;
 }
 
+/** Name of the prebuilt descriptor set a bundle carries next to its entry module. */
+export const BUNDLED_DESCRIPTORS_FILE = 'codec-descriptors.binpb';
+
 export function loadDescriptorSet(options: LoadDescriptorOptions = {}): LoadedDescriptors {
+  if (options.cache !== false) {
+    const bundled = fileURLToPath(new URL(`./${BUNDLED_DESCRIPTORS_FILE}`, import.meta.url));
+    if (existsSync(bundled))
+      return { set: fromBinary(FileDescriptorSetSchema, readFileSync(bundled)), source: 'bundled' };
+  }
   const file = options.cache === false ? undefined : cacheFile();
   if (file && existsSync(file)) {
     try {

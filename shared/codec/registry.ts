@@ -7,7 +7,7 @@ import { loadDescriptorSet } from './descriptor-cache.ts';
 
 export interface CodecLoadStats {
   /** Where the descriptors came from. */
-  source: 'cache' | 'parsed';
+  source: 'bundled' | 'cache' | 'parsed';
   /** Wall time of the first load, descriptors and registry together. */
   millis: number;
   files: number;

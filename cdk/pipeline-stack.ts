@@ -1,0 +1,138 @@
+// PipelineStack: one fleetplane pipeline (one fleet in one region). Bus and archive, translator
+// rules and queues, the IR table, the snapshot bucket, the two functions, access policies for
+// the processes outside AWS Lambda, and alarms.
+
+import { CfnOutput, type RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import type { Code } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { Construct } from 'constructs';
+import { AccessPolicies } from './constructs/access-policies.ts';
+import { Alarms } from './constructs/alarms.ts';
+import { ChangeBus } from './constructs/change-bus.ts';
+import { IrTable } from './constructs/ir-table.ts';
+import { SnapshotBucket } from './constructs/snapshot-bucket.ts';
+import { TranslatorFunctions } from './constructs/translator-functions.ts';
+import { StackConfigError } from './errors.ts';
+
+export interface PipelineStackProps extends StackProps {
+  /** The fleet this pipeline serves; tagged on every resource as `fleetplane:fleet`. */
+  readonly fleet: string;
+  /**
+   * Days the bus archive keeps change events; 0 keeps them indefinitely.
+   *
+   * @default 30
+   */
+  readonly archiveRetentionDays?: number;
+  /**
+   * DynamoDB deletion protection on the IR table.
+   *
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+  /**
+   * Removal policy of the stateful resources: IR table, snapshot and log buckets, KMS key.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * ARN of an existing SNS topic that every alarm notifies.
+   *
+   * @default - alarms without notification
+   */
+  readonly alarmTopicArn?: string;
+  /**
+   * LOG_LEVEL of both functions.
+   *
+   * @default 'INFO'
+   */
+  readonly logLevel?: string;
+  /**
+   * Prebuilt function code instead of bundling the handlers; for tests.
+   *
+   * @default - functions/translate/handler.ts and functions/build-snapshot/handler.ts bundled by esbuild
+   */
+  readonly functionCode?: { readonly translate?: Code; readonly buildSnapshot?: Code };
+}
+
+const FLEET_NAME = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
+
+export class PipelineStack extends Stack {
+  readonly changeBus: ChangeBus;
+  readonly irTable: IrTable;
+  readonly snapshotBucket: SnapshotBucket;
+  readonly functions: TranslatorFunctions;
+  readonly accessPolicies: AccessPolicies;
+  readonly alarms: Alarms;
+
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+    super(scope, id, {
+      description: `fleetplane pipeline for fleet ${props.fleet}: Kubernetes changes to Envoy xDS snapshots`,
+      ...props,
+    });
+    if (!FLEET_NAME.test(props.fleet)) {
+      throw new StackConfigError(
+        `PipelineStack ${id}: fleet is ${JSON.stringify(props.fleet)}; use letters, digits and hyphens ` +
+          '(at most 64, starting with a letter or digit), e.g. "prod-eu"',
+      );
+    }
+    Tags.of(this).add('fleetplane:fleet', props.fleet);
+
+    this.changeBus = new ChangeBus(this, 'ChangeBus', {
+      ...(props.archiveRetentionDays !== undefined
+        ? { archiveRetentionDays: props.archiveRetentionDays }
+        : {}),
+    });
+    this.irTable = new IrTable(this, 'IrTable', {
+      ...(props.deletionProtection !== undefined ? { deletionProtection: props.deletionProtection } : {}),
+      ...(props.removalPolicy ? { removalPolicy: props.removalPolicy } : {}),
+    });
+    this.snapshotBucket = new SnapshotBucket(this, 'SnapshotBucket', {
+      ...(props.removalPolicy ? { removalPolicy: props.removalPolicy } : {}),
+    });
+    this.functions = new TranslatorFunctions(this, 'Functions', {
+      bus: this.changeBus.bus,
+      table: this.irTable.table,
+      bucket: this.snapshotBucket.bucket,
+      bucketKey: this.snapshotBucket.key,
+      ...(props.logLevel ? { logLevel: props.logLevel } : {}),
+      ...(props.functionCode ? { code: props.functionCode } : {}),
+    });
+    this.accessPolicies = new AccessPolicies(this, 'AccessPolicies', {
+      bus: this.changeBus.bus,
+      bucket: this.snapshotBucket.bucket,
+      bucketKey: this.snapshotBucket.key,
+    });
+    this.alarms = new Alarms(this, 'Alarms', {
+      deadLetterQueues: this.functions.deadLetterQueues,
+      functions: [
+        { name: 'Translate', function: this.functions.translate.function },
+        { name: 'BuildSnapshot', function: this.functions.buildSnapshot.function },
+      ],
+      ...(props.alarmTopicArn ? { topic: Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn) } : {}),
+    });
+
+    const output = (outputId: string, value: string, description: string) =>
+      new CfnOutput(this, outputId, { value, description });
+    output('EventBusName', this.changeBus.bus.eventBusName, 'Producers put change events here');
+    output('EventBusArn', this.changeBus.bus.eventBusArn, 'ARN of the change bus');
+    output('IrTableName', this.irTable.table.tableName, 'IR table');
+    output(
+      'SnapshotBucketName',
+      this.snapshotBucket.bucket.bucketName,
+      'Snapshots, latest.json, claim checks',
+    );
+    output('TranslateFunctionName', this.functions.translate.function.functionName, 'translate function');
+    output(
+      'BuildSnapshotFunctionName',
+      this.functions.buildSnapshot.function.functionName,
+      'build-snapshot function',
+    );
+    output('ProducerPolicyArn', this.accessPolicies.producer.managedPolicyArn, 'Attach to forwarder roles');
+    output(
+      'SnapshotReaderPolicyArn',
+      this.accessPolicies.snapshotReader.managedPolicyArn,
+      'Attach to relay and agent roles',
+    );
+  }
+}
