@@ -1,13 +1,18 @@
-// `fleetplane relay`: serves the snapshots under a directory to Envoy over ADS until SIGINT or
-// SIGTERM.
+// `fleetplane relay`: serves Gateway snapshots to Envoy over ADS until SIGINT or SIGTERM, taken
+// from a directory in the snapshot layout or, as one level of a tree, from a parent relay.
+//
+//   --source ./snapshots                  a directory (what `translate --to snapshot` writes)
+//   --source xds://relay.internal:18000   a parent relay, fetched over ADS per gateway on demand
 
 import { type Command, Option } from 'commander';
 import { RelayConfigError } from '../services/relay/errors.ts';
-import { jsonLogger, type LogLevel } from '../services/relay/log.ts';
+import { jsonLogger, type Logger, type LogLevel } from '../services/relay/log.ts';
 import { parseDuration, parseHostPort } from '../services/relay/options.ts';
 import { startRelay } from '../services/relay/relay.ts';
 import { RelayMetrics } from '../services/relay/relay-metrics.ts';
 import { DirectorySnapshotSource } from '../services/relay/source/directory-source.ts';
+import { ParentRelaySource, parseParentUrl } from '../services/relay/source/parent-relay-source.ts';
+import type { SnapshotSource } from '../services/relay/source/snapshot-source.ts';
 
 export interface RelayCliOptions {
   source: string;
@@ -24,8 +29,8 @@ export function registerRelayCommand(program: Command, setExitCode: (code: numbe
     .command('relay')
     .description('Serve Gateway snapshots to Envoy over ADS (state of the world and Delta)')
     .requiredOption(
-      '--source <dir>',
-      'snapshot directory in the S3 layout, as `translate --to snapshot --out` writes',
+      '--source <dir | xds://host:port>',
+      'a snapshot directory in the S3 layout (as `translate --to snapshot --out` writes), or a parent relay',
     )
     .option('--listen <host:port>', 'ADS gRPC listener', '0.0.0.0:18000')
     .option(
@@ -33,7 +38,7 @@ export function registerRelayCommand(program: Command, setExitCode: (code: numbe
       'admin HTTP listener (/healthz /readyz /debug/* /metrics)',
       '127.0.0.1:9902',
     )
-    .option('--poll-interval <duration>', 'how often each latest.json is checked', '1s')
+    .option('--poll-interval <duration>', 'directory source: how often each latest.json is checked', '1s')
     .option('--ack-timeout <duration>', 'how long an unanswered response holds back later types', '15s')
     .option('--max-connection-age <duration>', 'close connections after this age, ±10% (0: never)', '30m')
     .addOption(
@@ -46,20 +51,34 @@ export function registerRelayCommand(program: Command, setExitCode: (code: numbe
     });
 }
 
+function sourceFor(opts: RelayCliOptions, deps: { log: Logger; metrics: RelayMetrics }): SnapshotSource {
+  if (/^s3:\/\//.test(opts.source))
+    throw new RelayConfigError(
+      `--source ${opts.source}: S3 sources are not supported yet; use a directory or xds://<parent relay>`,
+    );
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(opts.source)) {
+    if (!opts.source.startsWith('xds://'))
+      throw new RelayConfigError(
+        `--source ${JSON.stringify(opts.source)}: unknown scheme; use a directory or xds://<host>:<port>`,
+      );
+    return new ParentRelaySource({ parent: parseParentUrl(opts.source, '--source'), ...deps });
+  }
+  return new DirectorySnapshotSource({
+    root: opts.source,
+    pollIntervalMs: parseDuration(opts.pollInterval, '--poll-interval'),
+    ...deps,
+  });
+}
+
 export async function runRelay(
   opts: RelayCliOptions,
   io: { stderr: { write(s: string): unknown }; signal?: AbortSignal },
 ): Promise<number> {
-  if (/^s3:\/\//.test(opts.source))
-    throw new RelayConfigError(`--source ${opts.source}: S3 sources are not supported yet; use a directory`);
   const log = jsonLogger({ level: opts.logLevel, out: io.stderr });
   const metrics = new RelayMetrics();
-  const source = new DirectorySnapshotSource({
-    root: opts.source,
-    pollIntervalMs: parseDuration(opts.pollInterval, '--poll-interval'),
-    log,
-    metrics,
-  });
+  // The pipeline's NACK reporter (an event on the bus) is passed here as `nackReporter`, to both
+  // the source and startRelay; without one, NACKs are logged and counted per gateway.
+  const source = sourceFor(opts, { log, metrics });
   const relay = await startRelay({
     source,
     listen: parseHostPort(opts.listen, '--listen'),

@@ -16,6 +16,11 @@ export class RelayMetrics {
   readonly snapshotVersion: Gauge;
   readonly snapshotLoads: Counter;
   readonly snapshotLoadFailures: Counter;
+  readonly nackReports: Counter;
+  readonly streamsDenied: Counter;
+  readonly parentResponses: Counter;
+  readonly parentNacks: Counter;
+  readonly parentStreamErrors: Counter;
 
   constructor(registry = new MetricsRegistry()) {
     this.registry = registry;
@@ -61,6 +66,26 @@ export class RelayMetrics {
     this.snapshotLoadFailures = registry.counter(
       `${p}snapshot_load_failures_total`,
       'Snapshot versions that failed to load (the last good one stays), by node cluster and reason.',
+    );
+    this.nackReports = registry.counter(
+      `${p}nack_reports_total`,
+      'NACKs reported (by downstream proxies, or by this relay of its parent), by node cluster and type.',
+    );
+    this.streamsDenied = registry.counter(
+      `${p}streams_denied_total`,
+      'ADS streams refused with PERMISSION_DENIED, by reason: no-identity (no client certificate) or not-authorized.',
+    );
+    this.parentResponses = registry.counter(
+      `${p}parent_responses_total`,
+      'Responses received from the parent relay, by type.',
+    );
+    this.parentNacks = registry.counter(
+      `${p}parent_nacks_total`,
+      'Parent responses this relay rejected (NACKed with error_detail), by type.',
+    );
+    this.parentStreamErrors = registry.counter(
+      `${p}parent_stream_errors_total`,
+      'ADS streams to the parent relay that ended or failed to open, by gRPC status code.',
     );
   }
 }

@@ -1,18 +1,23 @@
 // The relay process: a snapshot source feeding the snapshot cache, the ADS gRPC server streaming
-// from it, and the admin HTTP server. `startRelay` wires them and returns a handle to stop them.
+// from it (plaintext, TLS, or mTLS with an authorization policy), and the admin HTTP server.
+// `startRelay` wires them and returns a handle to stop them.
 
 import { hostname } from 'node:os';
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server } from '@grpc/grpc-js';
+import { parseNodeCluster } from '../../shared/snapshot/layout.ts';
 import { type AdminHandlers, type RunningAdmin, startAdminServer } from './admin-server.ts';
 import type { ClientInfo, NackEvent, StreamEnv } from './ads/ads-stream.ts';
 import { adsServiceDefinition, adsServiceImplementation, type StreamRegistry } from './ads/grpc-service.ts';
 import { shortType } from './ads/resource-types.ts';
-import { RelayError } from './errors.ts';
+import type { AuthzPolicy } from './authz.ts';
+import { RelayConfigError, RelayError } from './errors.ts';
 import { jsonLogger, type Logger } from './log.ts';
+import { LogNackReporter, type NackReporter, reportSafely } from './nack-reporter.ts';
 import { formatHostPort, type HostPort } from './options.ts';
 import { RelayMetrics } from './relay-metrics.ts';
 import { SnapshotCache } from './snapshot-cache.ts';
 import type { SnapshotSource } from './source/snapshot-source.ts';
+import { type RelayTls, serverCredentials } from './tls.ts';
 
 export interface RelayOptions {
   source: SnapshotSource;
@@ -20,6 +25,10 @@ export interface RelayOptions {
   listen: HostPort;
   /** Admin HTTP listener; none when omitted. */
   admin?: HostPort;
+  /** TLS on the ADS listener; with `clientCa`, clients must present a certificate it signed. */
+  tls?: RelayTls;
+  /** Which gateways each client identity may read. Requires `tls.clientCa`, which requires it. */
+  authz?: AuthzPolicy;
   log?: Logger;
   metrics?: RelayMetrics;
   /** How long an unanswered response holds back later types on a stream. Default 15 s. */
@@ -35,6 +44,12 @@ export interface RelayOptions {
   maxConnectionAgeGraceMs?: number;
   /** `control_plane.identifier` on responses. Default `fleetplane-relay@<hostname>`. */
   controlPlane?: string;
+  /**
+   * Where NACKs are reported beyond metrics. Default: `LogNackReporter` (a warning and a
+   * per-gateway counter). The pipeline's reporter (an event on the bus) plugs in here.
+   */
+  nackReporter?: NackReporter;
+  /** Every NACK as the stream saw it, after the reporter (for tests and embedding). */
   onNack?: (event: NackEvent) => void;
 }
 
@@ -49,21 +64,50 @@ export interface RunningRelay {
 }
 
 export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
+  if (options.authz && !options.tls?.clientCa)
+    throw new RelayConfigError(
+      '--authz needs --client-ca: identities come from client certificates, which only mTLS asks for',
+    );
+  if (options.tls?.clientCa && !options.authz)
+    throw new RelayConfigError(
+      '--client-ca needs --authz: say which identities may read which gateways ' +
+        '(an --authz file of {"*": ["*/*/*"]} lets every client the CA signed read every gateway)',
+    );
   const log = options.log ?? jsonLogger();
   const metrics = options.metrics ?? new RelayMetrics();
+  const source = options.source;
   const cache = new SnapshotCache({
     metrics,
     log,
     controlPlane: options.controlPlane ?? `fleetplane-relay@${hostname()}`,
+    ...(source.demand ? { demand: (key: string) => source.demand?.(key) ?? (() => {}) } : {}),
   });
   const streams: StreamRegistry = new Set();
+  const nackReporter = options.nackReporter ?? new LogNackReporter({ log, metrics });
   const env: StreamEnv = {
     cache,
     metrics,
     log,
     ackTimeoutMs: options.ackTimeoutMs ?? 15_000,
     now: Date.now,
-    ...(options.onNack ? { onNack: options.onNack } : {}),
+    ...(options.authz ? { authz: options.authz } : {}),
+    onNack: (event) => {
+      const target = event.nodeCluster ? parseNodeCluster(event.nodeCluster) : undefined;
+      if (target)
+        reportSafely(
+          nackReporter,
+          {
+            ...target,
+            nodeId: event.node?.id ?? '',
+            typeUrl: event.typeUrl,
+            version: event.versionInfo,
+            message: event.message,
+            at: event.at,
+          },
+          log,
+        );
+      options.onNack?.(event);
+    },
   };
   metrics.registry.collectedGauge('fleetplane_relay_streams', 'ADS streams open now, by protocol.', () => {
     const counts = { sotw: 0, delta: 0 };
@@ -85,9 +129,10 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   let admin: RunningAdmin | undefined;
   const handlers: AdminHandlers = {
     ready: () =>
-      cache.loaded
+      source.ready?.() ??
+      (cache.loaded
         ? { ready: true }
-        : { ready: false, reason: `no snapshot loaded yet from ${options.source.description}` },
+        : { ready: false, reason: `no snapshot loaded yet from ${source.description}` }),
     snapshots: () => ({
       source: options.source.status(),
       snapshots: cache.snapshots().map((s) => ({
@@ -126,7 +171,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   let port: number;
   try {
     port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(formatHostPort(options.listen), ServerCredentials.createInsecure(), (error, bound) =>
+      server.bindAsync(formatHostPort(options.listen), serverCredentials(options.tls), (error, bound) =>
         error ? reject(error) : resolve(bound),
       ),
     );
@@ -139,6 +184,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   }
   log.info('relay listening', {
     ads: formatHostPort({ host: options.listen.host, port }),
+    tls: options.tls ? (options.tls.clientCa ? 'mutual' : 'server') : 'off',
     admin: admin ? formatHostPort(admin.address) : undefined,
     source: options.source.description,
     snapshots: cache.snapshots().length,

@@ -1,6 +1,7 @@
 // The snapshots the relay holds, one per Gateway, keyed by node cluster, and the streams watching
 // each. A new version replaces the old one whole (streams read it at send time, so slow streams
-// coalesce to the latest); versions never go backwards.
+// coalesce to the latest); versions never go backwards. The first watcher of a gateway, and the
+// last one leaving, are passed on as demand, for sources that fetch per gateway (a parent relay).
 
 import { nodeCluster } from '../../shared/snapshot/layout.ts';
 import type { Logger } from './log.ts';
@@ -14,11 +15,14 @@ export interface SnapshotCacheOptions {
   metrics: RelayMetrics;
   log: Logger;
   controlPlane?: string;
+  /** Called when a gateway gets its first watcher; returns what to call when the last one leaves. */
+  demand?: (key: string) => () => void;
 }
 
 export class SnapshotCache implements SnapshotSink {
   readonly #held = new Map<string, ServedSnapshot>();
   readonly #watchers = new Map<string, Set<SnapshotListener>>();
+  readonly #releases = new Map<string, () => void>();
 
   constructor(readonly options: SnapshotCacheOptions) {}
 
@@ -52,11 +56,16 @@ export class SnapshotCache implements SnapshotSink {
     if (!set) {
       set = new Set();
       this.#watchers.set(key, set);
+      const release = this.options.demand?.(key);
+      if (release) this.#releases.set(key, release);
     }
     set.add(listener);
     return () => {
-      set.delete(listener);
-      if (set.size === 0) this.#watchers.delete(key);
+      if (!set.delete(listener) || set.size > 0) return;
+      this.#watchers.delete(key);
+      const release = this.#releases.get(key);
+      this.#releases.delete(key);
+      release?.();
     };
   }
 

@@ -1,23 +1,47 @@
 // The relay's CLI as users run it, spawned as processes: `fleetplane bootstrap` prints a bootstrap
 // the real Envoy accepts, and `fleetplane relay` serves a directory with its admin endpoints,
-// becoming ready once a snapshot appears, and exiting cleanly on SIGTERM.
+// becoming ready once a snapshot appears, and exiting cleanly on SIGTERM; with
+// `--source xds://<parent>` it is ready once the parent is reachable and serves what it fetches.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  type ChannelCredentials,
+  type Client,
+  type ClientDuplexStream,
+  credentials,
+  makeGenericClientConstructor,
+} from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { adsClientDefinition } from '../../services/relay/ads/grpc-service.ts';
+import type { SotwRequest, SotwResponse } from '../../services/relay/ads/messages.ts';
+import type { RunningRelay } from '../../services/relay/relay.ts';
+import { TypeUrl } from '../../shared/xds/types.ts';
 import { freePort, repoRoot, validateEnvoyFile } from '../support/envoy.ts';
 import {
   eventually,
   manifests,
   NODE_CLUSTER,
   startBackend,
+  startDirectoryRelay,
   translateToSnapshot,
 } from './relay-support/harness.ts';
 
 const CLI = join(repoRoot, 'bin', 'fleetplane.mjs');
+
+interface AdsClient extends Client {
+  StreamAggregatedResources(): ClientDuplexStream<SotwRequest, SotwResponse>;
+}
+const AdsClient = makeGenericClientConstructor(
+  adsClientDefinition,
+  'AggregatedDiscoveryService',
+) as unknown as new (
+  address: string,
+  creds: ChannelCredentials,
+) => AdsClient;
 
 function fleetplane(args: string[]) {
   const res = spawnSync(process.execPath, [CLI, ...args], {
@@ -128,4 +152,94 @@ describe('fleetplane relay', () => {
       backend.server.close();
     }
   }, 25_000);
+});
+
+describe('fleetplane relay --source xds://', () => {
+  it('waits for its parent to be reachable, then serves what it fetches from it', async () => {
+    // Prepare: a parent relay on a port that is not listening yet, and the child as a process.
+    const dir = await mkdtemp(join(tmpdir(), 'fleetplane-relay-cli-parent-'));
+    const backend = await startBackend('svc-a');
+    await translateToSnapshot(manifests(await freePort(), [backend], 'svc-a'), dir);
+    const [parentAds, parentAdmin, ads, admin] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'relay',
+        '--source',
+        `xds://127.0.0.1:${parentAds}`,
+        '--listen',
+        `127.0.0.1:${ads}`,
+        '--admin',
+        `127.0.0.1:${admin}`,
+      ],
+      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let logs = '';
+    child.stderr.on('data', (d) => {
+      logs += d;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const get = async (path: string) => {
+      const res = await fetch(`http://127.0.0.1:${admin}${path}`);
+      return { status: res.status, body: await res.text() };
+    };
+    let parent: RunningRelay | undefined;
+    let client: AdsClient | undefined;
+    let call: ClientDuplexStream<SotwRequest, SotwResponse> | undefined;
+
+    try {
+      // Act + Assess: not ready while the parent is down.
+      await eventually(() => get('/healthz'), 15_000);
+      const down = await get('/readyz');
+      expect(down.status).toBe(503);
+      expect(down.body).toContain(`parent relay xds://127.0.0.1:${parentAds} not reachable yet`);
+
+      parent = await startDirectoryRelay(dir, { ads: parentAds, admin: parentAdmin });
+      await eventually(async () => {
+        if ((await get('/readyz')).status !== 200) throw new Error('not ready');
+      });
+      client = new AdsClient(`127.0.0.1:${ads}`, credentials.createInsecure());
+      call = client.StreamAggregatedResources();
+      call.on('error', () => {});
+      const response = new Promise<SotwResponse>((resolve) => call?.once('data', resolve));
+      call.write({
+        node: { id: 'cli-test', cluster: NODE_CLUSTER, userAgent: 'test' },
+        typeUrl: TypeUrl.Cluster,
+        versionInfo: '',
+        resourceNames: [],
+        responseNonce: '',
+      });
+      expect(await response).toMatchObject({ typeUrl: TypeUrl.Cluster, versionInfo: '1' });
+      const snapshots = JSON.parse((await get('/debug/snapshots')).body);
+      expect(snapshots.source).toMatchObject({
+        description: `xds://127.0.0.1:${parentAds}`,
+        gateways: [{ nodeCluster: NODE_CLUSTER, connection: 'streaming' }],
+      });
+
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(logs).toContain('"message":"relay stopped"');
+    } finally {
+      call?.cancel();
+      client?.close();
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await parent?.stop();
+      backend.server.close();
+    }
+  }, 25_000);
+
+  it('rejects a source it cannot use and says what to write', () => {
+    // Act
+    const res = fleetplane(['relay', '--source', 'http://parent:18000', '--listen', '127.0.0.1:0']);
+
+    // Assess
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/unknown scheme; use a directory or xds:\/\/<host>:<port>/);
+  }, 20_000);
 });

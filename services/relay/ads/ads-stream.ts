@@ -10,9 +10,14 @@
 // only orders the writes, which lets RDS arrive before the EDS of a new cluster). Nothing waits on
 // what it warms: EDS not on CDS, RDS not on LDS, SDS on nothing, or the stream would deadlock.
 // An unanswered response stops holding others back after `ackTimeoutMs`.
+//
+// With an authorization policy, the node's gateway is checked against the client certificate's
+// identities when the node is first seen; a stream that may not read it is refused with
+// PERMISSION_DENIED before anything is sent.
 
 import { randomBytes } from 'node:crypto';
 import { nodeCluster, parseNodeCluster } from '../../../shared/snapshot/layout.ts';
+import type { AuthzPolicy } from '../authz.ts';
 import type { Logger } from '../log.ts';
 import type { RelayMetrics } from '../relay-metrics.ts';
 import {
@@ -31,6 +36,15 @@ export interface StreamTransport {
    * happens as the peer's flow-control window allows.
    */
   write(message: Uint8Array, flushed: () => void): void;
+  /** Ends the stream with a gRPC status (a refusal). */
+  fail(code: number, message: string): void;
+}
+
+/** Who is on the other end, for streams on a listener with an authorization policy. */
+export interface StreamAccess {
+  /** From the client certificate (tls.ts); empty without one. */
+  readonly identities: readonly string[];
+  allows(nodeCluster: string): boolean;
 }
 
 export interface NackEvent {
@@ -51,7 +65,9 @@ export interface StreamEnv {
   /** How long an unanswered response holds back later types. */
   ackTimeoutMs: number;
   now: () => number;
-  /** Every NACK, for reporting beyond metrics (an event on the bus, later). */
+  /** Which gateways a client certificate identity may read; every stream may read all without it. */
+  authz?: AuthzPolicy;
+  /** Every NACK, for reporting beyond metrics (relay.ts hands it to the NackReporter). */
   onNack?: (event: NackEvent) => void;
 }
 
@@ -60,6 +76,7 @@ export type StreamStatus =
   | 'missing-node'
   | 'malformed-node-cluster'
   | 'unknown-gateway'
+  | 'denied'
   | 'serving'
   | 'closed';
 
@@ -114,12 +131,15 @@ export interface ClientInfo {
   peer: string;
   openedAt: string;
   status: StreamStatus;
+  /** Client certificate identities, when the listener uses mTLS with an authorization policy. */
+  identities?: string[];
   node?: NodeInfo;
   snapshotVersion?: number;
   types: Record<string, ClientTypeInfo>;
 }
 
 let streamSeq = 0;
+const PERMISSION_DENIED = 7;
 
 export abstract class AdsStream<
   Req extends { node?: NodeInfo; typeUrl: string; responseNonce: string; errorDetail?: ErrorDetail },
@@ -143,6 +163,8 @@ export abstract class AdsStream<
     protected readonly env: StreamEnv,
     protected readonly transport: StreamTransport,
     readonly peer: string,
+    /** Absent: every gateway may be read (no authorization policy). */
+    readonly access?: StreamAccess,
   ) {
     this.id = `s${++streamSeq}`;
     this.openedAt = env.now();
@@ -152,9 +174,17 @@ export abstract class AdsStream<
     return this.status === 'serving' || this.status === 'unknown-gateway' ? this.node?.cluster : undefined;
   }
 
+  /** Refused by the authorization policy; the call has been ended. */
+  get refused(): boolean {
+    return this.status === 'denied';
+  }
+
   handle(request: Req): void {
-    if (this.status === 'closed') return;
-    if (this.status === 'awaiting-node' || this.status === 'missing-node') this.#identify(request.node);
+    if (this.status === 'closed' || this.status === 'denied') return;
+    if (this.status === 'awaiting-node' || this.status === 'missing-node') {
+      this.#identify(request.node);
+      if (this.refused) return;
+    }
     if (!isServedType(request.typeUrl)) {
       this.env.metrics.unknownTypes.inc();
       if (!this.#unknownTypesLogged.has(request.typeUrl)) {
@@ -219,6 +249,7 @@ export abstract class AdsStream<
       peer: this.peer,
       openedAt: new Date(this.openedAt).toISOString(),
       status: this.status,
+      ...(this.access ? { identities: [...this.access.identities] } : {}),
       ...(this.node ? { node: this.node } : {}),
       ...(this.snapshot ? { snapshotVersion: this.snapshot.version } : {}),
       types,
@@ -260,7 +291,8 @@ export abstract class AdsStream<
       state.counts.nacks++;
       this.env.metrics.nacks.inc(type);
       this.onNack(state, sent);
-      this.env.log.warn('NACK: the client rejected a response; it will not be resent on this stream', {
+      // The NACK reporter (nack-reporter.ts) logs it for operators; this is the protocol trace.
+      this.env.log.debug('NACK: the client rejected a response; it will not be resent on this stream', {
         ...this.#logFields(state.typeUrl),
         version: sent.versionInfo,
         error: error.message,
@@ -388,6 +420,10 @@ export abstract class AdsStream<
       return;
     }
     const key = nodeCluster(parsed.clusterId, parsed.gateway);
+    if (this.access && !this.access.allows(key)) {
+      this.#deny(key);
+      return;
+    }
     this.#unwatch = this.env.cache.watch(key, (snapshot) => {
       this.snapshot = snapshot;
       if (this.status === 'unknown-gateway') this.status = 'serving';
@@ -402,6 +438,22 @@ export abstract class AdsStream<
         nodeId: node.id,
         nodeCluster: key,
       });
+  }
+
+  #deny(key: string): void {
+    const identities = this.access?.identities ?? [];
+    const reason = identities.length === 0 ? 'no-identity' : 'not-authorized';
+    this.status = 'denied';
+    this.env.metrics.streamsDenied.inc({ reason });
+    this.env.log.warn('stream refused: its identity may not read this gateway', {
+      stream: this.id,
+      peer: this.peer,
+      nodeId: this.node?.id,
+      nodeCluster: key,
+      identities,
+    });
+    const who = identities.length === 0 ? 'a client without a certificate identity' : identities.join(', ');
+    this.transport.fail(PERMISSION_DENIED, `${who} may not read gateway ${key}`);
   }
 
   #logFields(typeUrl: string): Record<string, unknown> {

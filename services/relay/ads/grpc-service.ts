@@ -1,10 +1,12 @@
 // The Aggregated Discovery Service as a grpc-js service definition with the codec's message
 // schemas as serializers (no proto-loader): requests decode to plain shapes, and responses are
-// written as the bytes the streams assemble. The client-side definition decodes responses, for
-// tests and, later, a parent-relay source.
+// written as the bytes the streams assemble. The server definition also serves a parent-relay
+// source as its client (responses left as bytes, so one it cannot decode can still be NACKed);
+// the client definition decodes responses, for tests.
 
 import type { MethodDefinition, ServerDuplexStream, UntypedServiceImplementation } from '@grpc/grpc-js';
-import type { AdsStream, StreamEnv, TypeState } from './ads-stream.ts';
+import { certificateIdentities } from '../tls.ts';
+import type { AdsStream, StreamAccess, StreamEnv, TypeState } from './ads-stream.ts';
 import { DeltaStream } from './delta-stream.ts';
 import {
   type DeltaRequest,
@@ -94,9 +96,14 @@ export function adsServiceImplementation(
 ): UntypedServiceImplementation {
   return {
     StreamAggregatedResources: (call: ServerDuplexStream<SotwRequest, Uint8Array>) =>
-      serve(call, new SotwStream(env, transportOf(call), call.getPeer()), env, registry),
+      serve(call, new SotwStream(env, transportOf(call), call.getPeer(), accessOf(call, env)), env, registry),
     DeltaAggregatedResources: (call: ServerDuplexStream<DeltaRequest, Uint8Array>) =>
-      serve(call, new DeltaStream(env, transportOf(call), call.getPeer()), env, registry),
+      serve(
+        call,
+        new DeltaStream(env, transportOf(call), call.getPeer(), accessOf(call, env)),
+        env,
+        registry,
+      ),
   };
 }
 
@@ -105,7 +112,18 @@ function transportOf(call: ServerDuplexStream<unknown, Uint8Array>) {
     write(message: Uint8Array, flushed: () => void) {
       call.write(message, () => flushed());
     },
+    fail(code: number, message: string) {
+      // grpc-js turns an 'error' carrying a code into the call's status.
+      call.emit('error', Object.assign(new Error(message), { code, details: message }));
+    },
   };
+}
+
+function accessOf(call: ServerDuplexStream<unknown, Uint8Array>, env: StreamEnv): StreamAccess | undefined {
+  const policy = env.authz;
+  if (!policy) return undefined;
+  const identities = certificateIdentities(call.getAuthContext().sslPeerCertificate);
+  return { identities, allows: (nodeCluster) => policy.allows(identities, nodeCluster) };
 }
 
 function serve<Req extends SotwRequest | DeltaRequest>(

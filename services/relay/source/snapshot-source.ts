@@ -1,7 +1,7 @@
-// Port: where the relay gets snapshot versions. A directory today; an S3 bucket (ETag poll plus
-// "Snapshot Published" notifications) and a parent relay (the relay as an ADS client, for trees)
-// plug in behind the same interface. Sources hand over packed resources per type; the relay
-// decodes and encodes each version once (served-snapshot.ts).
+// Port: where the relay gets snapshot versions. A directory and a parent relay (the relay as an
+// ADS client, so relays form a tree) today; an S3 bucket (ETag poll plus "Snapshot Published"
+// notifications) plugs in behind the same interface. Sources hand over packed resources per type;
+// the relay decodes and encodes each version once (served-snapshot.ts).
 
 import type { AnyResource } from '../../../shared/codec/index.ts';
 import type { GatewayRef } from '../../../shared/snapshot/layout.ts';
@@ -40,6 +40,10 @@ export interface SourceGatewayStatus {
   loadedVersion?: number;
   lastLoadedAt?: string;
   lastError?: { message: string; reason: SnapshotLoadFailure; version?: number; at: string };
+  /** Sources with a connection per gateway (a parent relay) say where it stands. */
+  connection?: string;
+  /** `version_info` per type as the source last saw it (a parent relay's own versions). */
+  typeVersions?: Record<string, string>;
 }
 
 export interface SourceStatus {
@@ -57,4 +61,15 @@ export interface SnapshotSource {
   refresh(): Promise<void>;
   stop(): Promise<void>;
   status(): SourceStatus;
+  /**
+   * For sources that fetch per gateway on demand (a parent relay): the relay calls this when
+   * downstream streams start asking for `nodeCluster`, and the returned function when the last one
+   * has gone. Sources that hold everything anyway leave it out.
+   */
+  demand?(nodeCluster: string): () => void;
+  /**
+   * Whether the relay can take traffic. Without it the relay is ready once it holds a snapshot,
+   * which a source that loads on demand cannot have before the first client asks.
+   */
+  ready?(): { ready: boolean; reason?: string };
 }

@@ -46,6 +46,30 @@ export const listener = (name: string, port: number) => ({
   address: { socket_address: { address: '127.0.0.1', port_value: port } },
 });
 
+export const HCM =
+  'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+export const ROUTER = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
+
+/** A listener whose HTTP connection manager takes route `routeName` over RDS. */
+export const httpListener = (name: string, port: number, routeName: string) => ({
+  ...listener(name, port),
+  filter_chains: [
+    {
+      filters: [
+        {
+          name: 'envoy.filters.network.http_connection_manager',
+          typed_config: {
+            '@type': HCM,
+            stat_prefix: name,
+            rds: { route_config_name: routeName, config_source: { ads: {}, resource_api_version: 'V3' } },
+            http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': ROUTER } }],
+          },
+        },
+      ],
+    },
+  ],
+});
+
 export const route = (name: string, clusterName: string, prefix = '/') => ({
   '@type': TypeUrl.RouteConfiguration,
   name,
@@ -97,6 +121,7 @@ export function testEnv(overrides: Partial<StreamEnv> = {}): StreamEnv & { clock
 /** Records every write; flushes at once unless `paused`, as a slow peer would hold them. */
 export class FakeTransport implements StreamTransport {
   readonly written: Uint8Array[] = [];
+  readonly failures: Array<{ code: number; message: string }> = [];
   paused = false;
   readonly #held: Array<() => void> = [];
 
@@ -104,6 +129,10 @@ export class FakeTransport implements StreamTransport {
     this.written.push(message);
     if (this.paused) this.#held.push(flushed);
     else flushed();
+  }
+
+  fail(code: number, message: string): void {
+    this.failures.push({ code, message });
   }
 
   /** The peer drains: everything held is flushed. */

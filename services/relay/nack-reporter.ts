@@ -1,0 +1,68 @@
+// Port: where NACKs go beyond the stream that received them. Every NACK a downstream proxy sends,
+// and every parent response this relay rejects, becomes one `NackReport`. The default reporter logs
+// and counts it per gateway; the pipeline's reporter (an event on the bus that ends up as a status
+// condition on the Gateway) implements the same interface and is passed to `startRelay` as
+// `nackReporter` (see cli/relay.ts).
+
+import type { GatewayRef } from '../../shared/snapshot/layout.ts';
+import { shortType } from './ads/resource-types.ts';
+import type { Logger } from './log.ts';
+import type { RelayMetrics } from './relay-metrics.ts';
+
+export interface NackReport {
+  clusterId: string;
+  gateway: GatewayRef;
+  /** The proxy that rejected the config (or this relay, rejecting its parent's response). */
+  nodeId: string;
+  typeUrl: string;
+  /** The `version_info` that was rejected. */
+  version: string;
+  /** The client's `error_detail.message`. */
+  message: string;
+  /** When the NACK arrived, ISO 8601. */
+  at: string;
+}
+
+export interface NackReporter {
+  /**
+   * Called once per NACK, on the stream's turn of the event loop: it must not block. Many proxies
+   * of one gateway usually reject the same version, so a reporter that sends events should
+   * coalesce by (gateway, type, version). A rejected promise is logged, never retried here.
+   */
+  report(nack: NackReport): void | Promise<void>;
+}
+
+/** The default: one warning per NACK and `fleetplane_relay_nack_reports_total` per gateway and type. */
+export class LogNackReporter implements NackReporter {
+  constructor(private readonly options: { log: Logger; metrics: RelayMetrics }) {}
+
+  report(nack: NackReport): void {
+    const nodeCluster = `${nack.clusterId}/${nack.gateway.namespace}/${nack.gateway.name}`;
+    const type = shortType(nack.typeUrl);
+    this.options.metrics.nackReports.inc({ node_cluster: nodeCluster, type });
+    this.options.log.warn('NACK: a client rejected a config version; it will not be resent to it', {
+      nodeCluster,
+      nodeId: nack.nodeId,
+      type,
+      version: nack.version,
+      error: nack.message,
+    });
+  }
+}
+
+/** Calls `reporter` without letting it throw into the caller (a stream's request handler). */
+export function reportSafely(reporter: NackReporter, nack: NackReport, log: Logger): void {
+  const failed = (error: unknown) =>
+    log.error('NACK reporter failed; the NACK is counted but not reported', {
+      nodeId: nack.nodeId,
+      type: shortType(nack.typeUrl),
+      version: nack.version,
+      error,
+    });
+  try {
+    const pending = reporter.report(nack);
+    if (pending) pending.catch(failed);
+  } catch (error) {
+    failed(error);
+  }
+}
