@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { FleetplaneError } from '../shared/errors.ts';
 import { DEFAULT_CONTROLLER_NAME } from '../shared/xds/types.ts';
 import { registerBootstrapCommand } from './bootstrap.ts';
+import { registerDevCommand } from './dev.ts';
 import { registerRelayCommand } from './relay.ts';
 import { OUTPUT_TARGETS, runTranslate } from './translate.ts';
 
@@ -43,6 +44,9 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = await runTranslate(opts, { stdout: process.stdout, stderr: process.stderr });
     });
 
+  registerDevCommand(program, (code) => {
+    exitCode = code;
+  });
   registerRelayCommand(program, (code) => {
     exitCode = code;
   });
