@@ -5,6 +5,7 @@ import { FleetplaneError } from '../shared/errors.ts';
 import { DEFAULT_CONTROLLER_NAME } from '../shared/xds/types.ts';
 import { registerBootstrapCommand } from './bootstrap.ts';
 import { registerDevCommand } from './dev.ts';
+import { registerForwarderCommand } from './forwarder.ts';
 import { registerRelayCommand } from './relay.ts';
 import { OUTPUT_TARGETS, runTranslate } from './translate.ts';
 
@@ -51,6 +52,9 @@ export async function main(argv: string[]): Promise<number> {
     exitCode = code;
   });
   registerBootstrapCommand(program, (code) => {
+    exitCode = code;
+  });
+  registerForwarderCommand(program, (code) => {
     exitCode = code;
   });
 

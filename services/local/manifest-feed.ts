@@ -4,25 +4,26 @@
 // objects that changed. resourceVersions come from one counter, like etcd's revision, starting at
 // the current time in microseconds so that a re-run against a long-lived emulator keeps going up.
 //
-// Secrets are handled as the forwarder handles them: their data goes to the SecretSink (Secrets
-// Manager) and the event carries the key names with empty values and a `secretRef`.
+// Events are built by the producers' one mapping (shared/pipeline/object-to-change-event.ts), the
+// forwarder's and audit ingestion's: Secret data goes to the SecretSink (Secrets Manager) and the
+// event carries the key names with empty values and a `secretRef`; large objects go through the
+// claim check; a DELETE carries no object.
 
 import { randomUUID } from 'node:crypto';
 import { type FSWatcher, watch } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join, relative } from 'node:path';
-import {
-  CHANGE_EVENT_DETAIL_TYPE,
-  CHANGE_EVENT_SCHEMA_VERSION,
-  CHANGE_EVENT_SOURCE,
-  type ChangeEventDetail,
-  splitApiVersion,
-} from '../../shared/events/change-event.ts';
+import type { ChangeEventDetail } from '../../shared/events/change-event.ts';
 import { type InputProblem, parseManifests } from '../../shared/input/parse.ts';
-import { offloadLargeObject } from '../../shared/pipeline/claim-check.ts';
+import {
+  type KubeObjectLike,
+  ObjectMappingError,
+  objectToChangeEvent,
+  toOutboundEvent,
+} from '../../shared/pipeline/object-to-change-event.ts';
 import type { ClaimCheck } from '../../shared/ports/claim-check.ts';
 import type { EventPublisher } from '../../shared/ports/event-publisher.ts';
-import type { SecretSink, SecretVersion } from '../../shared/ports/secret-sink.ts';
+import type { SecretSink } from '../../shared/ports/secret-sink.ts';
 import { stableStringify } from '../../shared/snapshot/layout.ts';
 import { describeResource, type KubeObject, resourceId } from '../../shared/translate/common.ts';
 import type { Json } from '../../shared/xds/types.ts';
@@ -33,9 +34,9 @@ export interface ManifestFeedOptions {
   dir: string;
   clusterId: string;
   publisher: EventPublisher;
-  /** Where Secret data goes. Without one, Secrets still travel keys-only, with no reference. */
+  /** Where Secret data goes; a Secret in the directory without one is reported as a problem. */
   secretSink?: SecretSink;
-  /** For objects above the claim-check threshold. Without one, they are put on the bus as they are. */
+  /** For objects above the claim-check threshold; without one they are reported as problems. */
   claimCheck?: ClaimCheck;
   /** Namespace of namespaced objects that name none. Default: `default`. */
   defaultNamespace?: string;
@@ -180,8 +181,8 @@ export class ManifestFeed {
     }
     for (const file of this.#files.keys()) if (!seenFiles.has(file)) this.#files.delete(file);
 
-    const events: Array<() => Promise<ChangeEventDetail>> = [];
-    const apply: Array<() => void> = [];
+    const changes: Array<{ key: string; change: 'UPSERT' | 'DELETE'; live: LiveObject; source?: string }> =
+      [];
     for (const [key, entry] of desired) {
       const live = this.#live.get(key);
       if (live?.content === entry.content) continue;
@@ -191,95 +192,61 @@ export class ManifestFeed {
         uid: live?.uid ?? randomUUID(),
         generation: (live?.generation ?? 0) + 1,
       };
-      const resourceVersion = this.#nextResourceVersion();
-      events.push(() => this.#event('UPSERT', next, resourceVersion));
-      apply.push(() => this.#live.set(key, next));
-      result.upserts.push(key);
+      changes.push({ key, change: 'UPSERT', live: next, source: entry.source });
     }
     for (const [key, live] of this.#live) {
-      if (desired.has(key)) continue;
-      const resourceVersion = this.#nextResourceVersion();
-      events.push(() => this.#event('DELETE', live, resourceVersion));
-      apply.push(() => this.#live.delete(key));
-      result.deletes.push(key);
+      if (!desired.has(key)) changes.push({ key, change: 'DELETE', live });
     }
-    if (events.length === 0) return result;
+    if (changes.length === 0) return result;
 
-    const details = [];
-    for (const event of events) details.push(await event());
-    await this.#options.publisher.putEvents(
-      details.map((detail) => ({
-        source: CHANGE_EVENT_SOURCE,
-        detailType: CHANGE_EVENT_DETAIL_TYPE,
-        detail,
-      })),
-    );
+    const details: ChangeEventDetail[] = [];
+    const apply: Array<() => void> = [];
+    for (const c of changes) {
+      let detail: ChangeEventDetail;
+      try {
+        detail = await this.#event(c.change, c.live, this.#nextResourceVersion());
+      } catch (err) {
+        // The object's own fault (too large without a claim check, an invalid name): report it like
+        // a bad document and leave the live state as it was.
+        if (!(err instanceof ObjectMappingError)) throw err;
+        result.problems.push({ source: c.source ?? c.key, message: err.message });
+        continue;
+      }
+      details.push(detail);
+      if (c.change === 'UPSERT') {
+        result.upserts.push(c.key);
+        apply.push(() => this.#live.set(c.key, c.live));
+      } else {
+        result.deletes.push(c.key);
+        apply.push(() => this.#live.delete(c.key));
+      }
+    }
+    if (details.length > 0) await this.#options.publisher.putEvents(details.map(toOutboundEvent));
     for (const change of apply) change();
     return result;
   }
 
-  async #event(
-    change: 'UPSERT' | 'DELETE',
-    live: LiveObject,
-    resourceVersion: string,
-  ): Promise<ChangeEventDetail> {
+  /**
+   * The object as a cluster would serve it (namespace defaulted, uid, resourceVersion, generation)
+   * through the producers' one mapping, shared with the forwarder and audit ingestion.
+   */
+  #event(change: 'UPSERT' | 'DELETE', live: LiveObject, resourceVersion: string): Promise<ChangeEventDetail> {
     const id = resourceId(live.object, { defaultNamespace: this.#defaultNamespace });
-    const { version } = splitApiVersion(live.object.apiVersion);
-    let object: Record<string, unknown> = {
+    const { namespace: _written, ...metadata } = live.object.metadata;
+    const object: KubeObjectLike = {
       ...live.object,
       metadata: {
-        ...live.object.metadata,
+        ...metadata,
         ...(id.namespace ? { namespace: id.namespace } : {}),
         uid: live.uid,
         resourceVersion,
         generation: live.generation,
       },
     };
-    let secretRef: SecretVersion | undefined;
-    if (id.group === '' && id.kind === 'Secret') {
-      ({ object, secretRef } = await this.#secretForBus(object, id, change));
-    }
-    const detail: ChangeEventDetail = {
-      schemaVersion: CHANGE_EVENT_SCHEMA_VERSION,
-      clusterId: this.#options.clusterId,
-      group: id.group,
-      version,
-      kind: id.kind,
-      namespace: id.namespace,
-      name: id.name,
-      uid: live.uid,
-      resourceVersion,
-      generation: live.generation,
-      change,
-      origin: 'watch',
-      observedAt: this.#now().toISOString(),
-      object,
-      ...(secretRef ? { secretRef } : {}),
-    };
-    const claimCheck = this.#options.claimCheck;
-    return claimCheck ? offloadLargeObject(detail, claimCheck) : detail;
-  }
-
-  /** Data to the sink (stringData encoded as the API server would), keys only on the bus. */
-  async #secretForBus(
-    object: Record<string, unknown>,
-    id: { namespace: string; name: string },
-    change: 'UPSERT' | 'DELETE',
-  ): Promise<{ object: Record<string, unknown>; secretRef?: SecretVersion }> {
-    const data: Record<string, string> = { ...asStrings(object.data) };
-    for (const [key, value] of Object.entries(asStrings(object.stringData))) {
-      data[key] = Buffer.from(value, 'utf8').toString('base64');
-    }
-    const { stringData: _values, data: _encoded, ...rest } = object;
-    const keysOnly = { ...rest, data: Object.fromEntries(Object.keys(data).map((key) => [key, ''])) };
-    const sink = this.#options.secretSink;
-    if (!sink) return { object: keysOnly };
-    const locator = { clusterId: this.#options.clusterId, namespace: id.namespace, name: id.name };
-    if (change === 'DELETE') {
-      await sink.deleteSecret(locator);
-      return { object: keysOnly };
-    }
-    return { object: keysOnly, secretRef: await sink.putSecret(locator, data) };
+    return objectToChangeEvent(
+      { clusterId: this.#options.clusterId, change, origin: 'watch', observedAt: this.#now(), object },
+      { secretSink: this.#options.secretSink, claimCheck: this.#options.claimCheck },
+    );
   }
 
   #key(object: KubeObject): string {
@@ -305,11 +272,4 @@ async function listManifestFiles(dir: string): Promise<string[]> {
           .some((part) => part.startsWith('.')),
     )
     .sort();
-}
-
-function asStrings(value: unknown): Record<string, string> {
-  if (typeof value !== 'object' || value === null) return {};
-  return Object.fromEntries(
-    Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string'),
-  );
 }
