@@ -1,6 +1,6 @@
 // The build-snapshot function: a DynamoDB Streams batch of IR table changes → the clusters whose
-// IR content changed → each cluster's snapshots rebuilt once and published, with a Snapshot
-// Published event per new Gateway version.
+// IR content changed, or that recorded a relay NACK → each cluster's snapshots rebuilt once and
+// published, with a Snapshot Published event per new Gateway version, and its statuses rewritten.
 //
 // Stream checkpoint rule: Lambda resumes a shard from the lowest sequence number reported in
 // `batchItemFailures`, so a failing cluster reports the first record of its own in the batch.
@@ -30,7 +30,7 @@ export function createHandler(deps: BuildSnapshotHandlerDeps) {
     let skipped = 0;
     for (const record of event.Records) {
       const change = readIrTableChange(record);
-      if (!change?.affectsSnapshots) {
+      if (!change?.affectsSnapshots && !change?.affectsStatuses) {
         skipped++;
         continue;
       }
@@ -52,7 +52,7 @@ export function createHandler(deps: BuildSnapshotHandlerDeps) {
             clusterId,
             gateway: p.gateway,
             version: p.version,
-            latestKey: p.latestKey,
+            manifestKey: p.manifestKey,
             recovered: p.recovered,
           });
         }

@@ -19,8 +19,11 @@ const env = readEnv(
   { controllerName: ENV.controllerName },
 );
 
+const irStore = new DynamoDbIrStore({ tableName: env.irTableName });
+
 export const handler = createHandler({
-  irStore: new DynamoDbIrStore({ tableName: env.irTableName }),
+  irStore,
+  rejections: irStore,
   snapshotStore: new S3SnapshotStore({ bucketName: env.snapshotBucketName }),
   events: new EventBridgePublisher({ eventBusName: env.eventBusName }),
   controllerName: env.controllerName,

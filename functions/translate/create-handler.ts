@@ -1,5 +1,6 @@
 // The translate function: SQS messages (each the EventBridge change event a rule delivered) →
-// validated change events → IR writes. Each record stands alone: a record that fails, including
+// validated change events → IR writes. A relay NACK, routed here by its own rule, is recorded for
+// the snapshot builder to turn into Gateway status. Each record stands alone: a record that fails, including
 // a poison message whose detail is invalid, is reported in `batchItemFailures` so SQS redelivers
 // only it, and after maxReceiveCount moves it to the dead-letter queue; the rest go through.
 
@@ -11,10 +12,15 @@ import {
   applyChangeEvent,
   ChangeEventError,
 } from '../../shared/pipeline/apply-change-event.ts';
-import { parseChangeEventMessage } from '../../shared/pipeline/change-event-message.ts';
+import { parsePipelineMessage } from '../../shared/pipeline/change-event-message.ts';
+import { type RejectionStore, recordRelayNack } from '../../shared/pipeline/proxy-rejections.ts';
 import { type Observability, withObservability } from '../shared/observability.ts';
 
-export type TranslateHandlerDeps = ApplyChangeEventDeps & Observability;
+export type TranslateHandlerDeps = ApplyChangeEventDeps &
+  Observability & {
+    /** Where relay NACKs are recorded; a NACK fails (towards the DLQ) without one. */
+    rejections?: RejectionStore;
+  };
 
 export function createHandler(deps: TranslateHandlerDeps) {
   const { logger, metrics } = deps;
@@ -22,7 +28,21 @@ export function createHandler(deps: TranslateHandlerDeps) {
 
   const recordHandler = async (record: SQSRecord): Promise<void> => {
     try {
-      const detail = parseChangeEventMessage(record.body);
+      const message = parsePipelineMessage(record.body);
+      if (message.type === 'relay-nack') {
+        if (!deps.rejections)
+          throw new ChangeEventError('relay NACK received, but no rejection store is configured');
+        const { rejection, outcome } = await recordRelayNack(message.detail, deps.rejections);
+        metrics.addMetric('RelayNacksRecorded', MetricUnit.Count, outcome === 'written' ? 1 : 0);
+        logger.info('relay NACK recorded', {
+          messageId: record.messageId,
+          clusterId: message.detail.clusterId,
+          rejection,
+          outcome,
+        });
+        return;
+      }
+      const detail = message.detail;
       const { id, outcome } = await applyChangeEvent(detail, deps);
       metrics.addMetric(`ChangeEvents${outcome[0]?.toUpperCase()}${outcome.slice(1)}`, MetricUnit.Count, 1);
       logger.debug('change event applied', {

@@ -11,8 +11,11 @@ export { createHandler, type TranslateHandlerDeps } from './create-handler.ts';
 
 const env = readEnv({ irTableName: ENV.irTableName, snapshotBucketName: ENV.snapshotBucketName });
 
+const irStore = new DynamoDbIrStore({ tableName: env.irTableName });
+
 export const handler = createHandler({
-  irStore: new DynamoDbIrStore({ tableName: env.irTableName }),
+  irStore,
+  rejections: irStore,
   claimCheck: new S3ClaimCheck({ bucketName: env.snapshotBucketName }),
   ...createObservability('translate'),
 });

@@ -1,7 +1,8 @@
 // The local runtime behind `fleetplane dev`: an emulator (moto, or a given endpoint), the pipeline
 // on it (local-pipeline.ts), a manifest directory fed in and watched (manifest-feed.ts). Prints one
-// line per published snapshot and each status problem as it appears and when it is gone; stops
-// everything cleanly on SIGINT, SIGTERM or the given signal.
+// line per published snapshot (`snapshot <ns>/<name> version <n> s3://<bucket>/<manifest key>`, the
+// immutable version's manifest) and each status problem as it appears and when it is gone, relay
+// NACKs included; stops everything cleanly on SIGINT, SIGTERM or the given signal.
 
 import { stat } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
@@ -60,9 +61,7 @@ export async function runDev(opts: DevOptions, io: DevIo): Promise<number> {
       logLevel: opts.logLevel.toUpperCase() as HandlerLogLevel,
       onSnapshotPublished: (d: SnapshotPublishedDetail) => {
         if (d.clusterId !== opts.clusterId) return;
-        print(
-          `snapshot ${d.gateway.namespace}/${d.gateway.name} version ${d.version} s3://${bucket}/${d.latestKey}`,
-        );
+        print(snapshotLine(d, bucket));
       },
       afterBuild: async () => problems.update(await pipeline.irStore.listStatuses(opts.clusterId)),
       onError: (err) => note(err.message),
@@ -106,8 +105,13 @@ export async function runDev(opts: DevOptions, io: DevIo): Promise<number> {
   }
 }
 
+/** `snapshot infra/edge version 2 s3://<bucket>/clusters/local/gateways/infra/edge/versions/0000000002/manifest.json` */
+export function snapshotLine(d: SnapshotPublishedDetail, bucket: string): string {
+  return `snapshot ${d.gateway.namespace}/${d.gateway.name} version ${d.version} s3://${bucket}/${d.manifestKey}`;
+}
+
 /** Prints each False condition once when it appears, and once more when it is gone. */
-class ProblemReporter {
+export class ProblemReporter {
   readonly #shown = new Map<string, string>();
 
   constructor(private readonly print: (line: string) => void) {}

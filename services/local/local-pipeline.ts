@@ -3,9 +3,18 @@
 // translate and build-snapshot functions with the real AWS adapters pointed at the emulator, and
 // connects them with the event source mappings of event-source-mappings.ts. Snapshot Published
 // events reach the caller through a queue of their own, read the same way.
+//
+// Callers may pass their own SDK clients (the tests inject faults through client middleware); the
+// pipeline destroys only the clients it built.
 
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBStreamEvent, SQSEvent } from 'aws-lambda';
 import { createHandler as createBuildHandler } from '../../functions/build-snapshot/create-handler.ts';
 import { METRICS_NAMESPACE, type Observability } from '../../functions/shared/observability.ts';
@@ -70,9 +79,20 @@ export function localPipelineNames(prefix = 'fleetplane-dev'): Required<Pipeline
 
 export type HandlerLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 
+export interface LocalPipelineClients {
+  dynamodb: DynamoDBClient;
+  streams: DynamoDBStreamsClient;
+  eventBridge: EventBridgeClient;
+  sqs: SQSClient;
+  s3: S3Client;
+  secrets: SecretsManagerClient;
+}
+
 export interface LocalPipelineOptions {
   /** Endpoint, region and credentials of the emulator. */
   clientConfig: AwsClientConfig;
+  /** Your own SDK clients; the others are built from `clientConfig`. Yours are not destroyed on stop. */
+  clients?: Partial<LocalPipelineClients>;
   /** Default: localPipelineNames(). Without `snapshotPublishedQueue`, no notifications are read. */
   names?: PipelineNames;
   controllerName?: string;
@@ -105,14 +125,22 @@ export interface LocalPipeline {
 export async function startLocalPipeline(options: LocalPipelineOptions): Promise<LocalPipeline> {
   const config = options.clientConfig;
   const names = options.names ?? localPipelineNames();
-  const clients = {
-    dynamodb: createDynamoDbClient(config),
-    streams: createDynamoDbStreamsClient(config),
-    eventBridge: createEventBridgeClient(config),
-    sqs: createSqsClient(config),
-    s3: createS3Client(config),
-    secrets: createSecretsManagerClient(config),
+  const given = options.clients ?? {};
+  const built: Partial<LocalPipelineClients> = {};
+  const own = <K extends keyof LocalPipelineClients>(key: K, create: () => LocalPipelineClients[K]) => {
+    const client = given[key] ?? create();
+    if (!given[key]) built[key] = client;
+    return client;
   };
+  const clients: LocalPipelineClients = {
+    dynamodb: own('dynamodb', () => createDynamoDbClient(config)),
+    streams: own('streams', () => createDynamoDbStreamsClient(config)),
+    eventBridge: own('eventBridge', () => createEventBridgeClient(config)),
+    sqs: own('sqs', () => createSqsClient(config)),
+    s3: own('s3', () => createS3Client(config)),
+    secrets: own('secrets', () => createSecretsManagerClient(config)),
+  };
+
   const resources = await provisionPipeline(clients, names, {
     maxReceiveCount: options.maxReceiveCount ?? EVENT_SOURCE_SETTINGS.translate.maxReceiveCount,
     visibilityTimeoutSeconds:
@@ -131,9 +159,15 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
   const queue = (ref: { url: string; arn: string }) =>
     new SqsQueue({ queueUrl: ref.url, queueArn: ref.arn, client: clients.sqs });
 
-  const translate = createTranslateHandler({ irStore, claimCheck, ...observability('translate', logLevel) });
+  const translate = createTranslateHandler({
+    irStore,
+    rejections: irStore,
+    claimCheck,
+    ...observability('translate', logLevel),
+  });
   const build = createBuildHandler({
     irStore,
+    rejections: irStore,
     snapshotStore,
     events: publisher,
     controllerName: options.controllerName ?? DEFAULT_CONTROLLER_NAME,
@@ -211,7 +245,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     secretSink,
     async stop() {
       await Promise.all(mappings.map((m) => m.stop()));
-      for (const client of Object.values(clients)) client.destroy();
+      for (const client of Object.values(built)) client.destroy();
     },
   };
 }

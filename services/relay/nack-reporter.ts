@@ -2,26 +2,19 @@
 // and every parent response this relay rejects, becomes one `NackReport`. The default reporter logs
 // and counts it per gateway; the pipeline's reporter (an event on the bus that ends up as a status
 // condition on the Gateway) implements the same interface and is passed to `startRelay` as
-// `nackReporter` (see cli/relay.ts).
+// `nackReporter` (cli/relay-security.ts builds it from `--nack-event-bus`).
 
-import type { GatewayRef } from '../../shared/snapshot/layout.ts';
+import type { RelayNackDetail } from '../../shared/pipeline/relay-events.ts';
 import { shortType } from './ads/resource-types.ts';
 import type { Logger } from './log.ts';
 import type { RelayMetrics } from './relay-metrics.ts';
 
-export interface NackReport {
-  clusterId: string;
-  gateway: GatewayRef;
-  /** The proxy that rejected the config (or this relay, rejecting its parent's response). */
-  nodeId: string;
-  typeUrl: string;
-  /** The `version_info` that was rejected. */
-  version: string;
-  /** The client's `error_detail.message`. */
-  message: string;
-  /** When the NACK arrived, ISO 8601. */
-  at: string;
-}
+/**
+ * One NACK: the gateway, the node that rejected the config (or this relay, rejecting its parent's
+ * response), the type URL, the rejected `version_info`, the client's `error_detail.message`, and
+ * when it arrived (ISO 8601). The same shape as the bus event's detail (relay-events.ts).
+ */
+export type NackReport = RelayNackDetail;
 
 export interface NackReporter {
   /**
@@ -30,6 +23,20 @@ export interface NackReporter {
    * coalesce by (gateway, type, version). A rejected promise is logged, never retried here.
    */
   report(nack: NackReport): void | Promise<void>;
+  /** Sends what is still pending; the relay calls it when it stops. */
+  close?(): Promise<void>;
+}
+
+/** Reports every NACK to each reporter in turn (the log and counter, then the bus). */
+export function allNackReporters(reporters: readonly NackReporter[], log: Logger): NackReporter {
+  return {
+    report(nack) {
+      for (const reporter of reporters) reportSafely(reporter, nack, log);
+    },
+    async close() {
+      await Promise.all(reporters.map((r) => r.close?.()));
+    },
+  };
 }
 
 /** The default: one warning per NACK and `fleetplane_relay_nack_reports_total` per gateway and type. */

@@ -18,6 +18,7 @@ export class RelayMetrics {
   readonly snapshotLoadFailures: Counter;
   readonly nackReports: Counter;
   readonly streamsDenied: Counter;
+  readonly nackEvents: Counter;
   readonly parentResponses: Counter;
   readonly parentNacks: Counter;
   readonly parentStreamErrors: Counter;
@@ -74,6 +75,11 @@ export class RelayMetrics {
     this.streamsDenied = registry.counter(
       `${p}streams_denied_total`,
       'ADS streams refused with PERMISSION_DENIED, by reason: no-identity (no client certificate) or not-authorized.',
+    );
+    this.nackEvents = registry.counter(
+      `${p}nack_events_total`,
+      'NACKs offered to the event bus, by outcome: sent, duplicate (same node, type and version), ' +
+        'version-capped (enough nodes already reported that version), rate-limited, queue-full, invalid, failed.',
     );
     this.parentResponses = registry.counter(
       `${p}parent_responses_total`,

@@ -83,7 +83,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     ...(source.demand ? { demand: (key: string) => source.demand?.(key) ?? (() => {}) } : {}),
   });
   const streams: StreamRegistry = new Set();
-  const nackReporter = options.nackReporter ?? new LogNackReporter({ log, metrics });
+  const nackReporter: NackReporter = options.nackReporter ?? new LogNackReporter({ log, metrics });
   const env: StreamEnv = {
     cache,
     metrics,
@@ -178,6 +178,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   } catch (error) {
     await options.source.stop();
     await admin?.close();
+    await nackReporter.close?.();
     throw new RelayError(`cannot listen on ${formatHostPort(options.listen)}: ${(error as Error).message}`, {
       cause: error,
     });
@@ -206,6 +207,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       server.forceShutdown();
       for (const s of streams) s.close();
       streams.clear();
+      // NACK events still queued for the bus go out now rather than with the process.
+      await nackReporter.close?.();
       await admin?.close();
       log.info('relay stopped');
     },

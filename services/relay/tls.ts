@@ -1,8 +1,9 @@
 // TLS for the relay's gRPC listener (and mutual TLS when a client CA is given), TLS towards a
 // parent relay, and the identities a verified client certificate carries.
 
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { PeerCertificate } from 'node:tls';
+import { createSecureContext, type PeerCertificate } from 'node:tls';
 import { type ChannelCredentials, credentials, ServerCredentials } from '@grpc/grpc-js';
 import { RelayConfigError } from './errors.ts';
 
@@ -39,6 +40,48 @@ export async function readPem(path: string, flag: string): Promise<Buffer> {
   if (!pem.includes('-----BEGIN '))
     throw new RelayConfigError(`${flag} ${path}: not a PEM file (no "-----BEGIN" line)`);
   return pem;
+}
+
+/**
+ * Reads and checks the listener's PEM files up front, so a wrong file fails at start with its flag
+ * named rather than at the first handshake: the certificate parses and is within its validity
+ * period, the key belongs to it, and the client CA bundle holds certificates.
+ */
+export async function loadRelayTls(
+  files: { cert: string; key: string; clientCa?: string },
+  flags = { cert: '--tls-cert', key: '--tls-key', clientCa: '--client-ca' },
+  now: () => Date = () => new Date(),
+): Promise<RelayTls> {
+  const cert = await readPem(files.cert, flags.cert);
+  const key = await readPem(files.key, flags.key);
+  const leaf = parseCertificate(cert, `${flags.cert} ${files.cert}`);
+  const at = now();
+  if (new Date(leaf.validTo) < at || new Date(leaf.validFrom) > at)
+    throw new RelayConfigError(
+      `${flags.cert} ${files.cert}: the certificate is valid from ${leaf.validFrom} to ${leaf.validTo}, not now`,
+    );
+  try {
+    createSecureContext({ cert, key });
+  } catch (error) {
+    throw new RelayConfigError(
+      `${flags.key} ${files.key}: not the private key of ${flags.cert} ${files.cert} (${(error as Error).message})`,
+      { cause: error },
+    );
+  }
+  if (files.clientCa === undefined) return { cert, key };
+  const clientCa = await readPem(files.clientCa, flags.clientCa);
+  parseCertificate(clientCa, `${flags.clientCa} ${files.clientCa}`);
+  return { cert, key, clientCa };
+}
+
+function parseCertificate(pem: Buffer, where: string): X509Certificate {
+  try {
+    return new X509Certificate(pem);
+  } catch (error) {
+    throw new RelayConfigError(`${where}: not a PEM certificate (${(error as Error).message})`, {
+      cause: error,
+    });
+  }
 }
 
 /**

@@ -2,7 +2,8 @@
 // new or older than the event (`attribute_not_exists(pk) OR sourceResourceVersion < :rv`), so
 // duplicates and out-of-order events are dropped as `stale`, and a delete leaves a tombstone under
 // the same rule so that a late upsert cannot bring the resource back. resourceVersion is stored as
-// a DynamoDB number from its decimal string, so it is compared exactly at any length.
+// a DynamoDB number from its decimal string, so it is compared exactly at any length. It also keeps
+// the proxies' NACKs (RejectionStore), one per Gateway and xDS type, newest version wins.
 
 import {
   type AttributeValue,
@@ -18,11 +19,20 @@ import {
 import { FleetplaneError } from '../errors.ts';
 import type { AnyIrItem, ResourceId, ResourceStatus } from '../ir/types.ts';
 import { irContentHash, statusHash } from '../pipeline/content-hash.ts';
-import { IR_TABLE, irPartitionKey, irSortKey, snapshotSortKey } from '../pipeline/definition.ts';
+import {
+  IR_TABLE,
+  irPartitionKey,
+  irSortKey,
+  irStatusPartitionKey,
+  PROXY_REJECTION_SK_PREFIX,
+  proxyRejectionSortKey,
+  snapshotSortKey,
+} from '../pipeline/definition.ts';
+import type { ProxyRejection, RejectionStore } from '../pipeline/proxy-rejections.ts';
 import type { IrSource, IrStore, IrWriteOutcome, SnapshotState } from '../ports/ir-store.ts';
 import type { GatewayRef } from '../snapshot/layout.ts';
 import { createDynamoDbClient } from './clients.ts';
-import { IR_ATTR, irStatusPartitionKey, SNAPSHOT_SK_PREFIX } from './ir-table-layout.ts';
+import { IR_ATTR, SNAPSHOT_SK_PREFIX } from './ir-table-layout.ts';
 
 export interface DynamoDbIrStoreOptions {
   tableName: string;
@@ -50,7 +60,7 @@ const NEWER_CONDITION = 'attribute_not_exists(#pk) OR #rv < :rv';
  */
 const DELETE_CONDITION = `${NEWER_CONDITION} OR (#rv = :rv AND #deleted = :false)`;
 
-export class DynamoDbIrStore implements IrStore {
+export class DynamoDbIrStore implements IrStore, RejectionStore {
   readonly tableName: string;
   readonly #client: DynamoDBClient;
   readonly #tombstoneTtlSeconds: number;
@@ -211,6 +221,49 @@ export class DynamoDbIrStore implements IrStore {
     });
     return items.map((i) =>
       parseJson<ResourceStatus>(i[IR_ATTR.status]?.S, `${clusterId} status ${i[SK]?.S}`),
+    );
+  }
+
+  async putRejection(clusterId: string, rejection: ProxyRejection): Promise<IrWriteOutcome> {
+    const expiresAt = Math.floor(this.#now().getTime() / 1000) + this.#tombstoneTtlSeconds;
+    try {
+      await this.#client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: {
+            [PK]: { S: irPartitionKey(clusterId) },
+            [SK]: { S: proxyRejectionSortKey(rejection.gateway, rejection.typeUrl) },
+            [IR_ATTR.itemType]: { S: 'nack' },
+            [IR_ATTR.namespace]: { S: rejection.gateway.namespace },
+            [IR_ATTR.name]: { S: rejection.gateway.name },
+            [IR_ATTR.version]: { N: String(rejection.version) },
+            [IR_ATTR.rejection]: { S: JSON.stringify(rejection) },
+            [IR_ATTR.updatedAt]: { S: this.#now().toISOString() },
+            [IR_TABLE.ttlAttribute]: { N: String(expiresAt) },
+          },
+          ConditionExpression: 'attribute_not_exists(#pk) OR #version <= :version',
+          ExpressionAttributeNames: { '#pk': PK, '#version': IR_ATTR.version },
+          ExpressionAttributeValues: { ':version': { N: String(rejection.version) } },
+        }),
+      );
+      return 'written';
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return 'stale';
+      throw err;
+    }
+  }
+
+  async listRejections(clusterId: string): Promise<ProxyRejection[]> {
+    const items = await this.#query({
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+      ExpressionAttributeValues: {
+        ':pk': { S: irPartitionKey(clusterId) },
+        ':prefix': { S: PROXY_REJECTION_SK_PREFIX },
+      },
+    });
+    return items.map((i) =>
+      parseJson<ProxyRejection>(i[IR_ATTR.rejection]?.S, `${clusterId} NACK ${i[SK]?.S}`),
     );
   }
 

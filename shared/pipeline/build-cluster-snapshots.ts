@@ -7,16 +7,20 @@
 // index; the price is one read of the cluster's IR and one `latest.json` read per Gateway per
 // build (see docs/pipeline.md).
 //
+// Statuses are the build's, plus `Programmed=False` on each Gateway whose current version a proxy
+// NACKed (proxy-rejections.ts); a newer version drops the condition on the build that publishes it.
+//
 // Announce before bookkeeping: if the event cannot be put, the bookkeeping still lags S3 and the
 // retry announces the version again, so a Snapshot Published event is delivered at least once.
 
 import type { EventPublisher } from '../ports/event-publisher.ts';
 import type { IrStore, SnapshotState } from '../ports/ir-store.ts';
 import type { SnapshotStore } from '../ports/snapshot-store.ts';
-import { contentHash, type GatewayRef, gatewayRefOf } from '../snapshot/layout.ts';
+import { contentHash, type GatewayRef, gatewayRefOf, versionPrefix } from '../snapshot/layout.ts';
 import { publishSnapshot } from '../snapshot/publish.ts';
 import { buildSnapshots } from '../xds/build-snapshots.ts';
 import { DEFAULT_CONTROLLER_NAME, type GatewaySnapshot } from '../xds/types.ts';
+import { gatewayKey, type RejectionStore, withRejections } from './proxy-rejections.ts';
 import { snapshotPublishedEvent } from './snapshot-events.ts';
 
 export interface BuildClusterDeps {
@@ -24,6 +28,8 @@ export interface BuildClusterDeps {
   snapshotStore: SnapshotStore;
   /** Where Snapshot Published events go; none are sent when absent. */
   events?: EventPublisher;
+  /** Recorded proxy NACKs, shown as Gateway conditions; none are when absent. */
+  rejections?: RejectionStore;
   /** GatewayClass controllerName that marks Gateways as ours. Default: DEFAULT_CONTROLLER_NAME. */
   controllerName?: string;
   /** Gateways published at the same time. Default: 4. */
@@ -36,6 +42,8 @@ export interface PublishedSnapshot {
   gateway: GatewayRef;
   version: number;
   latestKey: string;
+  /** Key of the version's immutable manifest.json. */
+  manifestKey: string;
   contentHash: string;
   /**
    * True when S3 already held this version but the bookkeeping did not: an earlier build
@@ -98,7 +106,14 @@ export async function buildClusterSnapshots(
     };
     await deps.irStore.putSnapshotState(clusterId, state);
   }
-  const statuses = await deps.irStore.replaceStatuses(clusterId, build.statuses);
+  let derived = build.statuses;
+  if (deps.rejections) {
+    const versions = new Map([...states.values()].map((s) => [gatewayKey(s.gateway), s.version]));
+    for (const p of published) versions.set(gatewayKey(p.gateway), p.version);
+    for (const u of unchanged) versions.set(gatewayKey(u.gateway), u.version);
+    derived = withRejections(build.statuses, await deps.rejections.listRejections(clusterId), versions);
+  }
+  const statuses = await deps.irStore.replaceStatuses(clusterId, derived);
   return { clusterId, items: items.length, published, unchanged, failures, statuses, notes: build.notes };
 }
 
@@ -125,6 +140,7 @@ async function publishOne(
           gateway,
           version: result.version,
           latestKey: result.latestKey,
+          manifestKey: result.manifestKey,
           contentHash: result.latest.contentHash,
           recovered: false,
         },
@@ -139,6 +155,7 @@ async function publishOne(
           gateway,
           version: result.version,
           latestKey: result.latestKey,
+          manifestKey: `${versionPrefix(clusterId, gateway, result.version)}manifest.json`,
           contentHash: contentHash(snapshot.resources),
           recovered: true,
         },
@@ -148,10 +165,6 @@ async function publishOne(
   } catch (err) {
     return { kind: 'failed', gateway, error: err instanceof Error ? err : new Error(String(err)) };
   }
-}
-
-function gatewayKey(gateway: GatewayRef): string {
-  return `${gateway.namespace}/${gateway.name}`;
 }
 
 async function mapWithConcurrency<T, R>(

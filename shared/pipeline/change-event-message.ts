@@ -1,5 +1,6 @@
 // Reading a change event as delivered to a consumer: an EventBridge event (the body of an SQS
-// message, when a rule targets a queue) whose `detail` must satisfy ChangeEventDetailSchema.
+// message, when a rule targets a queue) whose `detail` must satisfy ChangeEventDetailSchema, or,
+// for the translate function, a relay's NACK (relay-events.ts), which arrives on the same queue.
 // Errors name every bad field, so a poison message explains itself in the logs and the DLQ.
 
 import { z } from 'zod';
@@ -11,6 +12,12 @@ import {
 } from '../events/change-event.ts';
 import { fieldPath } from '../translate/common.ts';
 import { ChangeEventError } from './apply-change-event.ts';
+import {
+  RELAY_NACK_DETAIL_TYPE,
+  RELAY_NACK_SOURCE,
+  type RelayNackDetail,
+  RelayNackDetailSchema,
+} from './relay-events.ts';
 
 const EnvelopeSchema = z.object({
   source: z.literal(CHANGE_EVENT_SOURCE),
@@ -20,13 +27,33 @@ const EnvelopeSchema = z.object({
 
 /** Parses an EventBridge event's JSON text into a validated change-event detail. */
 export function parseChangeEventMessage(body: string): ChangeEventDetail {
-  let value: unknown;
+  return parseChangeEvent(parseBody(body));
+}
+
+/** What the translate function's queue carries. */
+export type PipelineMessage =
+  | { type: 'change'; detail: ChangeEventDetail }
+  | { type: 'relay-nack'; detail: RelayNackDetail };
+
+/** A change event or a relay NACK, told apart by source and detail-type. */
+export function parsePipelineMessage(body: string): PipelineMessage {
+  const value = parseBody(body);
+  const envelope = value as { source?: unknown; 'detail-type'?: unknown } | null;
+  if (envelope?.source === RELAY_NACK_SOURCE && envelope['detail-type'] === RELAY_NACK_DETAIL_TYPE) {
+    const detail = RelayNackDetailSchema.safeParse((value as { detail?: unknown }).detail);
+    if (!detail.success)
+      throw new ChangeEventError(`invalid relay NACK: ${describeIssues(detail.error, 'detail')}`);
+    return { type: 'relay-nack', detail: detail.data };
+  }
+  return { type: 'change', detail: parseChangeEvent(value) };
+}
+
+function parseBody(body: string): unknown {
   try {
-    value = JSON.parse(body);
+    return JSON.parse(body);
   } catch (err) {
     throw new ChangeEventError('message body is not JSON', { cause: err });
   }
-  return parseChangeEvent(value);
 }
 
 export function parseChangeEvent(event: unknown): ChangeEventDetail {

@@ -9,16 +9,28 @@ export const SNAPSHOT_PUBLISHED_DETAIL_TYPE = 'Snapshot Published';
 export const PROXY_EVENT_SOURCE = 'fleetplane.relay';
 export const NACK_DETAIL_TYPE = 'Envoy Config Rejected';
 
-/** A translator rule: one per kind family, each delivering to the translate function. */
-export interface TranslatorRule {
+interface RuleBase {
   /** Construct id and name suffix; API: renaming replaces the rule. */
   id: string;
   description: string;
+}
+
+/** A rule for Kubernetes change events of one kind family. */
+export interface ChangeEventRule extends RuleBase {
   /** API groups ('' = core). */
   groups: string[];
   /** Kinds, where the groups hold kinds we do not read. */
   kinds?: string[];
 }
+
+/** A rule for another event the pipeline consumes, matched by source and detail-type. */
+export interface BusEventRule extends RuleBase {
+  source: string;
+  detailType: string;
+}
+
+/** A rule delivering to the translate function: one per kind family, plus the relays' NACKs. */
+export type TranslatorRule = ChangeEventRule | BusEventRule;
 
 export const TRANSLATOR_RULES: readonly TranslatorRule[] = [
   {
@@ -38,6 +50,14 @@ export const TRANSLATOR_RULES: readonly TranslatorRule[] = [
     groups: ['', 'discovery.k8s.io'],
     kinds: ['Service', 'Secret', 'EndpointSlice'],
   },
+  {
+    // The translate function records the NACK; the snapshot builder turns it into the Gateway's
+    // Programmed=False condition until a newer version supersedes it (docs/pipeline.md).
+    id: 'RelayNack',
+    description: 'relay NACKs: a proxy rejected a snapshot version (becomes a Gateway status condition)',
+    source: PROXY_EVENT_SOURCE,
+    detailType: NACK_DETAIL_TYPE,
+  },
 ];
 
 /**
@@ -45,6 +65,7 @@ export const TRANSLATOR_RULES: readonly TranslatorRule[] = [
  * same pattern works on EventBridge, LocalStack and moto.
  */
 export function translatorRulePattern(rule: TranslatorRule): Record<string, unknown> {
+  if ('source' in rule) return { source: [rule.source], 'detail-type': [rule.detailType] };
   const detail: Record<string, unknown> = { group: rule.groups };
   if (rule.kinds) detail.kind = rule.kinds;
   return { source: [CHANGE_EVENT_SOURCE], 'detail-type': [CHANGE_EVENT_DETAIL_TYPE], detail };
@@ -64,6 +85,14 @@ export function irPartitionKey(clusterId: string): string {
 }
 
 /**
+ * `CLUSTER#<clusterId>#STATUS`: the derived statuses of a cluster's resources, apart from its IR so
+ * that reading the IR does not read them and writing them never looks like an IR change.
+ */
+export function irStatusPartitionKey(clusterId: string): string {
+  return `${irPartitionKey(clusterId)}#STATUS`;
+}
+
+/**
  * `<Kind>[.<group>]#<namespace>/<name>`. The group is part of the kind for non-core groups because
  * kgateway and Envoy Gateway both define `Backend`.
  */
@@ -76,6 +105,16 @@ export function irSortKey(id: { group: string; kind: string; namespace: string; 
 export function snapshotSortKey(gateway: { namespace: string; name: string }): string {
   return `SNAPSHOT#${gateway.namespace}/${gateway.name}`;
 }
+
+/**
+ * The latest NACK of one xDS type for one Gateway, in the cluster's partition: `NACK#<ns>/<name>#<typeUrl>`.
+ * Kept until its TTL (IR_TABLE.tombstoneTtlSeconds); a newer snapshot version makes it moot.
+ */
+export function proxyRejectionSortKey(gateway: { namespace: string; name: string }, typeUrl: string): string {
+  return `${PROXY_REJECTION_SK_PREFIX}${gateway.namespace}/${gateway.name}#${typeUrl}`;
+}
+
+export const PROXY_REJECTION_SK_PREFIX = 'NACK#';
 
 export const SNAPSHOT_BUCKET = {
   /** How many versions per Gateway the lifecycle rule keeps (older noncurrent versions expire). */

@@ -12,6 +12,8 @@ export const SnapshotPublishedDetailSchema = z.object({
   version: z.number().int().positive(),
   /** Key of `latest.json` in the snapshot bucket. */
   latestKey: z.string().min(1),
+  /** Key of this version's immutable `manifest.json` (`.../versions/<0000000001>/manifest.json`). */
+  manifestKey: z.string().min(1),
 });
 
 export type SnapshotPublishedDetail = z.infer<typeof SnapshotPublishedDetailSchema>;
@@ -21,12 +23,14 @@ export function snapshotPublishedEvent(published: {
   gateway: GatewayRef;
   version: number;
   latestKey: string;
+  manifestKey: string;
 }): OutboundEvent {
   const detail: SnapshotPublishedDetail = {
     clusterId: published.clusterId,
     gateway: { namespace: published.gateway.namespace, name: published.gateway.name },
     version: published.version,
     latestKey: published.latestKey,
+    manifestKey: published.manifestKey,
   };
   return { source: SNAPSHOT_EVENT_SOURCE, detailType: SNAPSHOT_PUBLISHED_DETAIL_TYPE, detail };
 }

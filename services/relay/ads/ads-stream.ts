@@ -452,8 +452,14 @@ export abstract class AdsStream<
       nodeCluster: key,
       identities,
     });
-    const who = identities.length === 0 ? 'a client without a certificate identity' : identities.join(', ');
-    this.transport.fail(PERMISSION_DENIED, `${who} may not read gateway ${key}`);
+    const who =
+      identities.length === 0
+        ? 'a client certificate with no URI SAN, DNS SAN or CN'
+        : `client identity ${identities.join(', ')}`;
+    this.transport.fail(
+      PERMISSION_DENIED,
+      `${who} may not read node.cluster ${key}: the relay's authorization policy does not grant it`,
+    );
   }
 
   #logFields(typeUrl: string): Record<string, unknown> {

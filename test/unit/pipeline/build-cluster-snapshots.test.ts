@@ -9,7 +9,7 @@ import {
   SNAPSHOT_PUBLISHED_DETAIL_TYPE,
 } from '../../../shared/pipeline/definition.ts';
 import type { SnapshotStore } from '../../../shared/ports/snapshot-store.ts';
-import { latestKey } from '../../../shared/snapshot/layout.ts';
+import { latestKey, versionPrefix } from '../../../shared/snapshot/layout.ts';
 import { parseLatest } from '../../../shared/snapshot/publish.ts';
 import { MemoryIrStore, MemorySnapshotStore, RecordingEventPublisher } from './fakes.ts';
 import { backend, fleet, upsert } from './kube.ts';
@@ -56,12 +56,24 @@ describe('buildClusterSnapshots', () => {
       {
         source: SNAPSHOT_EVENT_SOURCE,
         detailType: SNAPSHOT_PUBLISHED_DETAIL_TYPE,
-        detail: { clusterId: 'c1', gateway: EDGE, version: 1, latestKey: latestKey('c1', EDGE) },
+        detail: {
+          clusterId: 'c1',
+          gateway: EDGE,
+          version: 1,
+          latestKey: latestKey('c1', EDGE),
+          manifestKey: `${versionPrefix('c1', EDGE, 1)}manifest.json`,
+        },
       },
       {
         source: SNAPSHOT_EVENT_SOURCE,
         detailType: SNAPSHOT_PUBLISHED_DETAIL_TYPE,
-        detail: { clusterId: 'c1', gateway: INTERNAL, version: 1, latestKey: latestKey('c1', INTERNAL) },
+        detail: {
+          clusterId: 'c1',
+          gateway: INTERNAL,
+          version: 1,
+          latestKey: latestKey('c1', INTERNAL),
+          manifestKey: `${versionPrefix('c1', INTERNAL, 1)}manifest.json`,
+        },
       },
     ]);
     expect(await deps.irStore.getSnapshotState('c1', EDGE)).toMatchObject({

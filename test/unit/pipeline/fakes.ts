@@ -5,6 +5,7 @@
 import type { ObjectRef } from '../../../shared/events/change-event.ts';
 import type { AnyIrItem, ResourceId, ResourceStatus } from '../../../shared/ir/types.ts';
 import { irSortKey } from '../../../shared/pipeline/definition.ts';
+import type { ProxyRejection, RejectionStore } from '../../../shared/pipeline/proxy-rejections.ts';
 import { type ClaimCheck, ClaimCheckError } from '../../../shared/ports/claim-check.ts';
 import type {
   EventPublisher,
@@ -21,8 +22,9 @@ interface StoredIr {
   item?: AnyIrItem;
 }
 
-export class MemoryIrStore implements IrStore {
+export class MemoryIrStore implements IrStore, RejectionStore {
   readonly items = new Map<string, StoredIr>();
+  readonly rejections = new Map<string, ProxyRejection>();
   readonly snapshots = new Map<string, SnapshotState>();
   readonly statuses = new Map<string, ResourceStatus[]>();
   readonly calls: string[] = [];
@@ -72,6 +74,18 @@ export class MemoryIrStore implements IrStore {
 
   async listStatuses(clusterId: string): Promise<ResourceStatus[]> {
     return this.statuses.get(clusterId) ?? [];
+  }
+
+  async putRejection(clusterId: string, rejection: ProxyRejection): Promise<IrWriteOutcome> {
+    const key = `${clusterId}|${rejection.gateway.namespace}/${rejection.gateway.name}#${rejection.typeUrl}`;
+    const current = this.rejections.get(key);
+    if (current && current.version > rejection.version) return 'stale';
+    this.rejections.set(key, rejection);
+    return 'written';
+  }
+
+  async listRejections(clusterId: string): Promise<ProxyRejection[]> {
+    return [...this.rejections.entries()].filter(([k]) => k.startsWith(`${clusterId}|`)).map(([, v]) => v);
   }
 
   #write(
