@@ -3,6 +3,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { FleetplaneError } from '../shared/errors.ts';
 import { DEFAULT_CONTROLLER_NAME } from '../shared/xds/types.ts';
+import { registerAgentCommand } from './agent.ts';
 import { registerBootstrapCommand } from './bootstrap.ts';
 import { registerDevCommand } from './dev.ts';
 import { registerForwarderCommand } from './forwarder.ts';
@@ -55,6 +56,9 @@ export async function main(argv: string[]): Promise<number> {
     exitCode = code;
   });
   registerForwarderCommand(program, (code) => {
+    exitCode = code;
+  });
+  registerAgentCommand(program, (code) => {
     exitCode = code;
   });
 

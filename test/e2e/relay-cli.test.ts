@@ -4,7 +4,7 @@
 // `--source xds://<parent>` it is ready once the parent is reachable and serves what it fetches.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -21,6 +21,7 @@ import type { SotwRequest, SotwResponse } from '../../services/relay/ads/message
 import type { RunningRelay } from '../../services/relay/relay.ts';
 import { TypeUrl } from '../../shared/xds/types.ts';
 import { freePort, repoRoot, validateEnvoyFile } from '../support/envoy.ts';
+import { createTestCa } from '../unit/relay/tls-certs.ts';
 import {
   eventually,
   manifests,
@@ -241,5 +242,99 @@ describe('fleetplane relay --source xds://', () => {
     // Assess
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/unknown scheme; use a directory or xds:\/\/<host>:<port>/);
+  }, 20_000);
+});
+
+describe('fleetplane relay with TLS and mTLS flags', () => {
+  it('serves ADS over TLS only, with the certificate from --tls-cert', async () => {
+    // Prepare: a CA, a relay certificate for 127.0.0.1, a snapshot, and the relay as a process.
+    const ca = await createTestCa();
+    const server = await ca.issue('relay', { sans: ['IP:127.0.0.1'] });
+    const dir = await mkdtemp(join(tmpdir(), 'fleetplane-relay-cli-tls-'));
+    const backend = await startBackend('svc-a');
+    await translateToSnapshot(manifests(await freePort(), [backend], 'svc-a'), dir);
+    const [ads, admin] = [await freePort(), await freePort()];
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'relay',
+        '--source',
+        dir,
+        '--listen',
+        `127.0.0.1:${ads}`,
+        '--admin',
+        `127.0.0.1:${admin}`,
+        '--tls-cert',
+        server.cert,
+        '--tls-key',
+        server.key,
+      ],
+      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const clients: AdsClient[] = [];
+    const firstResponse = (creds: ChannelCredentials) => {
+      const client = new AdsClient(`127.0.0.1:${ads}`, creds);
+      clients.push(client);
+      const call = client.StreamAggregatedResources();
+      const outcome = new Promise<SotwResponse | Error>((resolve) => {
+        call.once('data', resolve);
+        call.once('error', resolve);
+      });
+      call.write({
+        node: { id: 'cli-tls', cluster: NODE_CLUSTER, userAgent: 'test' },
+        typeUrl: TypeUrl.Cluster,
+        versionInfo: '',
+        resourceNames: [],
+        responseNonce: '',
+      });
+      return outcome.finally(() => call.cancel());
+    };
+
+    try {
+      await eventually(async () => {
+        const res = await fetch(`http://127.0.0.1:${admin}/readyz`);
+        if (res.status !== 200) throw new Error('not ready');
+      }, 15_000);
+
+      // Act
+      const overTls = await firstResponse(credentials.createSsl(await readFile(ca.cert)));
+      const plaintext = await firstResponse(credentials.createInsecure());
+
+      // Assess
+      expect(overTls).toMatchObject({ typeUrl: TypeUrl.Cluster, versionInfo: '1' });
+      expect(plaintext).toBeInstanceOf(Error);
+      expect((plaintext as Error & { code?: number }).code).toBe(14); // UNAVAILABLE: no handshake
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      for (const client of clients) client.close();
+      if (child.exitCode === null) child.kill('SIGKILL');
+      backend.server.close();
+    }
+  }, 30_000);
+
+  it('refuses --client-ca without --authz and --parent-ca without a parent source, naming the flags', () => {
+    // Act
+    const noAuthz = fleetplane([
+      'relay',
+      '--source',
+      tmpdir(),
+      '--tls-cert',
+      'relay.pem',
+      '--tls-key',
+      'relay-key.pem',
+      '--client-ca',
+      'ca.pem',
+    ]);
+    const parentCa = fleetplane(['relay', '--source', tmpdir(), '--parent-ca', 'ca.pem']);
+
+    // Assess
+    expect(noAuthz.code).toBe(1);
+    expect(noAuthz.stderr).toMatch(/--client-ca/);
+    expect(noAuthz.stderr).toMatch(/--authz/);
+    expect(parentCa.code).toBe(1);
+    expect(parentCa.stderr).toMatch(/--parent-ca: only for a parent relay source/);
   }, 20_000);
 });

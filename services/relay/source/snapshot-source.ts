@@ -1,7 +1,7 @@
-// Port: where the relay gets snapshot versions. A directory and a parent relay (the relay as an
-// ADS client, so relays form a tree) today; an S3 bucket (ETag poll plus "Snapshot Published"
-// notifications) plugs in behind the same interface. Sources hand over packed resources per type;
-// the relay decodes and encodes each version once (served-snapshot.ts).
+// Port: where the relay gets snapshot versions: a directory or an S3 bucket in the snapshot layout
+// (both polled through `latest.json`, refreshed at once on a notification; polled-source.ts), or a
+// parent relay (the relay as an ADS client, so relays form a tree). Sources hand over packed
+// resources per type; the relay decodes and encodes each version once (served-snapshot.ts).
 
 import type { AnyResource } from '../../../shared/codec/index.ts';
 import type { GatewayRef } from '../../../shared/snapshot/layout.ts';
@@ -50,6 +50,19 @@ export interface SourceStatus {
   description: string;
   scans: number;
   lastScanAt?: string;
+  /** The source itself failing (a listing that did not answer); gateways keep their last good version. */
+  lastError?: { message: string; at: string };
+  /** Per notification channel (`sqs`, `http`): what arrived, what was ignored, the last failure. */
+  notifications?: Record<
+    string,
+    {
+      received: number;
+      ignored: number;
+      lastAt?: string;
+      lastIgnored?: { reason: string; at: string };
+      lastError?: { message: string; at: string };
+    }
+  >;
   gateways: SourceGatewayStatus[];
 }
 
