@@ -1,14 +1,20 @@
-// Builds the CDK app from context (cdk.json, `-c key=value`): one PipelineStack, checked by
-// cdk-nag's AwsSolutions pack. cdk/app.ts runs it; the tests build the same app.
+// Builds the CDK app from context (cdk.json, `-c key=value`): one PipelineStack and, unless
+// `fleetplane:relay` is false, the RelayStack that serves its snapshots, both checked by cdk-nag's
+// AwsSolutions pack. cdk/app.ts runs it; the tests build the same app.
 //
 // Without `fleetplane:account` and `fleetplane:region` the stack is environment-agnostic, so
 // `cdk synth` needs no AWS credentials and `cdk deploy` targets the caller's account and region.
 
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { App, type Environment, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type { ContainerImage } from 'aws-cdk-lib/aws-ecs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
+import { AuthzPolicy } from '../services/relay/authz.ts';
 import { StackConfigError } from './errors.ts';
 import { PipelineStack, type PipelineStackProps } from './pipeline-stack.ts';
+import { RelayStack, type RelayStackProps } from './relay-stack.ts';
 
 /** Context keys this app reads; docs/deploy.md lists their defaults. */
 export const CONTEXT = {
@@ -21,6 +27,21 @@ export const CONTEXT = {
   logLevel: 'fleetplane:logLevel',
   account: 'fleetplane:account',
   region: 'fleetplane:region',
+  auditWebhookTokens: 'fleetplane:auditWebhookTokens',
+  eksAuditLogGroup: 'fleetplane:eksAuditLogGroup',
+  auditClusterId: 'fleetplane:auditClusterId',
+  auditReservedConcurrency: 'fleetplane:auditReservedConcurrency',
+  relay: 'fleetplane:relay',
+  relayStackName: 'fleetplane:relayStackName',
+  relayImage: 'fleetplane:relayImage',
+  relayVpcId: 'fleetplane:relayVpcId',
+  relayInternetFacing: 'fleetplane:relayInternetFacing',
+  relayAllowedCidrs: 'fleetplane:relayAllowedCidrs',
+  relayMinTasks: 'fleetplane:relayMinTasks',
+  relayMaxTasks: 'fleetplane:relayMaxTasks',
+  relayTlsSecretArn: 'fleetplane:relayTlsSecretArn',
+  relayClientCaField: 'fleetplane:relayClientCaField',
+  relayAuthzFile: 'fleetplane:relayAuthzFile',
 } as const;
 
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'];
@@ -29,6 +50,21 @@ export interface PipelineConfig {
   /** Construct id and CloudFormation stack name. */
   readonly stackName: string;
   readonly props: Omit<PipelineStackProps, 'functionCode'>;
+  /** Undefined when `fleetplane:relay` is false. */
+  readonly relay?: RelayConfig;
+}
+
+/** The RelayStack's settings from context; the pipeline's resources are added when it is built. */
+export interface RelayConfig {
+  readonly stackName: string;
+  readonly props: Omit<
+    RelayStackProps,
+    'bus' | 'bucket' | 'snapshotReaderPolicy' | 'image' | 'vpc' | 'tls' | 'authzPolicy'
+  > & {
+    readonly tlsSecretArn?: string;
+    readonly clientCaField?: string;
+    readonly authzPolicy?: string;
+  };
 }
 
 /** Reads and validates the app's context; every error names the key, the value and a fix. */
@@ -108,8 +144,117 @@ export function pipelineConfig(scope: Construct): PipelineConfig {
 
   const archiveRetentionDays = int(CONTEXT.archiveRetentionDays);
   const deletionProtection = bool(CONTEXT.deletionProtection);
+  const reservedConcurrency = int(CONTEXT.auditReservedConcurrency);
+  const audit = {
+    ...(str(CONTEXT.auditWebhookTokens) ? { webhookTokens: str(CONTEXT.auditWebhookTokens) } : {}),
+    ...(str(CONTEXT.eksAuditLogGroup) ? { eksAuditLogGroupName: str(CONTEXT.eksAuditLogGroup) } : {}),
+    ...(str(CONTEXT.auditClusterId) ? { clusterId: str(CONTEXT.auditClusterId) } : {}),
+    ...(reservedConcurrency !== undefined ? { reservedConcurrency } : {}),
+  };
+
+  let relay: RelayConfig | undefined;
+  if (bool(CONTEXT.relay) !== false) {
+    const relayStackName = str(CONTEXT.relayStackName) ?? `${stackName}-relay`;
+    if (!/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(relayStackName) || relayStackName === stackName) {
+      bad(
+        CONTEXT.relayStackName,
+        relayStackName,
+        'a stack name starts with a letter, holds letters, digits and hyphens, and differs from the pipeline stack',
+      );
+    }
+    const vpcId = str(CONTEXT.relayVpcId);
+    if (vpcId !== undefined && !/^vpc-[0-9a-f]{8,17}$/.test(vpcId)) {
+      bad(CONTEXT.relayVpcId, vpcId, 'give a VPC id, e.g. vpc-0123456789abcdef0');
+    }
+    if (vpcId !== undefined && (account === undefined || region === undefined)) {
+      bad(
+        CONTEXT.relayVpcId,
+        vpcId,
+        `looking a VPC up needs an environment: also set ${CONTEXT.account} and ${CONTEXT.region} ` +
+          '(and credentials for the lookup), or leave it unset for a new VPC',
+      );
+    }
+    const image = str(CONTEXT.relayImage);
+    if (image !== undefined && !/^[a-z0-9][a-z0-9._\-/:@]*$/i.test(image)) {
+      bad(
+        CONTEXT.relayImage,
+        image,
+        'give an image reference, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/fleetplane:v1',
+      );
+    }
+    const cidrsRaw = str(CONTEXT.relayAllowedCidrs);
+    const allowedClientCidrs = cidrsRaw
+      ?.split(',')
+      .map((c) => c.trim())
+      .filter((c) => c !== '');
+    for (const cidr of allowedClientCidrs ?? []) {
+      if (!/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/.test(cidr)) {
+        bad(
+          CONTEXT.relayAllowedCidrs,
+          cidrsRaw,
+          'give comma-separated IPv4 CIDRs, e.g. 10.0.0.0/8,172.16.0.0/12',
+        );
+      }
+    }
+    const tlsSecretArn = str(CONTEXT.relayTlsSecretArn);
+    if (
+      tlsSecretArn !== undefined &&
+      !/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/.test(tlsSecretArn)
+    ) {
+      bad(
+        CONTEXT.relayTlsSecretArn,
+        tlsSecretArn,
+        'give the complete secret ARN, with its 6-character suffix (arn:aws:secretsmanager:<region>:<account>:secret:<name>-AbCdEf)',
+      );
+    }
+    const clientCaField = str(CONTEXT.relayClientCaField);
+    if (clientCaField !== undefined && tlsSecretArn === undefined) {
+      bad(
+        CONTEXT.relayClientCaField,
+        clientCaField,
+        `set ${CONTEXT.relayTlsSecretArn} too: the CA is a field of that secret`,
+      );
+    }
+    const authzFile = str(CONTEXT.relayAuthzFile);
+    let authzPolicy: string | undefined;
+    if (authzFile !== undefined) {
+      try {
+        authzPolicy = readFileSync(resolve(authzFile), 'utf8');
+      } catch (err) {
+        bad(CONTEXT.relayAuthzFile, authzFile, `the file cannot be read (${(err as Error).message})`);
+      }
+      try {
+        AuthzPolicy.parse(authzPolicy ?? '', authzFile);
+      } catch (err) {
+        bad(CONTEXT.relayAuthzFile, authzFile, `fix the policy: ${(err as Error).message}`);
+      }
+    }
+    const internetFacing = bool(CONTEXT.relayInternetFacing);
+    const minTasks = int(CONTEXT.relayMinTasks);
+    const maxTasks = int(CONTEXT.relayMaxTasks);
+    relay = {
+      stackName: relayStackName,
+      props: {
+        fleet,
+        stackName: relayStackName,
+        ...(env ? { env } : {}),
+        ...(vpcId ? { vpcId } : {}),
+        ...(image ? { imageUri: image } : {}),
+        ...(internetFacing !== undefined ? { internetFacing } : {}),
+        ...(allowedClientCidrs ? { allowedClientCidrs } : {}),
+        ...(minTasks !== undefined ? { minTasks } : {}),
+        ...(maxTasks !== undefined ? { maxTasks } : {}),
+        ...(tlsSecretArn ? { tlsSecretArn } : {}),
+        ...(clientCaField ? { clientCaField } : {}),
+        ...(authzPolicy !== undefined ? { authzPolicy } : {}),
+        ...(alarmTopicArn ? { alarmTopicArn } : {}),
+      },
+    };
+  }
+
   return {
     stackName,
+    ...(relay ? { relay } : {}),
     props: {
       fleet,
       stackName,
@@ -121,6 +266,7 @@ export function pipelineConfig(scope: Construct): PipelineConfig {
         : {}),
       ...(logLevel ? { logLevel } : {}),
       ...(alarmTopicArn ? { alarmTopicArn } : {}),
+      ...(Object.keys(audit).length > 0 ? { audit } : {}),
     },
   };
 }
@@ -132,9 +278,15 @@ export interface PipelineAppOptions {
   readonly functionCode?: PipelineStackProps['functionCode'];
   /** Where the cloud assembly goes; @default - cdk.out, or a temporary directory in tests */
   readonly outdir?: string;
+  /** See RelayStackProps.image. */
+  readonly relayImage?: ContainerImage;
 }
 
-export function createPipelineApp(options: PipelineAppOptions = {}): { app: App; stack: PipelineStack } {
+export function createPipelineApp(options: PipelineAppOptions = {}): {
+  app: App;
+  stack: PipelineStack;
+  relayStack?: RelayStack;
+} {
   const app = new App({
     ...(options.context ? { context: options.context } : {}),
     ...(options.outdir ? { outdir: options.outdir } : {}),
@@ -144,7 +296,21 @@ export function createPipelineApp(options: PipelineAppOptions = {}): { app: App;
     ...config.props,
     ...(options.functionCode ? { functionCode: options.functionCode } : {}),
   });
+  let relayStack: RelayStack | undefined;
+  if (config.relay) {
+    const { tlsSecretArn, clientCaField, ...relayProps } = config.relay.props;
+    relayStack = new RelayStack(app, config.relay.stackName, {
+      ...relayProps,
+      bus: stack.changeBus.bus,
+      bucket: stack.snapshotBucket.bucket,
+      snapshotReaderPolicy: stack.accessPolicies.snapshotReader,
+      ...(tlsSecretArn
+        ? { tlsSecretArn, ...(clientCaField ? { tlsClientCaField: clientCaField } : {}) }
+        : {}),
+      ...(options.relayImage ? { image: options.relayImage } : {}),
+    });
+  }
   // cdk-nag 3 is a policy-validation plugin: synthesis fails while any finding is unacknowledged.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, stack };
+  return { app, stack, ...(relayStack ? { relayStack } : {}) };
 }

@@ -1,6 +1,7 @@
 // PipelineStack: one fleetplane pipeline (one fleet in one region). Bus and archive, translator
-// rules and queues, the IR table, the snapshot bucket, the two functions, access policies for
-// the processes outside AWS Lambda, and alarms.
+// rules and queues, the IR table, the snapshot bucket, the translate and build-snapshot functions,
+// audit ingestion (webhook Function URL, optional EKS audit log subscription), access policies for
+// the processes outside AWS Lambda, and alarms. The relay runs in its own stack (relay-stack.ts).
 
 import { CfnOutput, type RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type { Code } from 'aws-cdk-lib/aws-lambda';
@@ -8,11 +9,24 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { AccessPolicies } from './constructs/access-policies.ts';
 import { Alarms } from './constructs/alarms.ts';
+import { AuditIngestion } from './constructs/audit-ingestion.ts';
 import { ChangeBus } from './constructs/change-bus.ts';
 import { IrTable } from './constructs/ir-table.ts';
 import { SnapshotBucket } from './constructs/snapshot-bucket.ts';
 import { TranslatorFunctions } from './constructs/translator-functions.ts';
 import { StackConfigError } from './errors.ts';
+
+/** Audit ingestion settings; see AuditIngestionProps. */
+export interface PipelineAuditProps {
+  /** AUDIT_WEBHOOK_TOKENS, `<clusterId>=<sha256 hex>` list. @default - the webhook refuses every request */
+  readonly webhookTokens?: string;
+  /** EKS cluster log group to subscribe. @default - no subscription */
+  readonly eksAuditLogGroupName?: string;
+  /** Cluster id of that log group's events. @default - from `/aws/eks/<cluster>/cluster` */
+  readonly clusterId?: string;
+  /** Reserved concurrency of the function. @default - none */
+  readonly reservedConcurrency?: number;
+}
 
 export interface PipelineStackProps extends StackProps {
   /** The fleet this pipeline serves; tagged on every resource as `fleetplane:fleet`. */
@@ -48,11 +62,21 @@ export interface PipelineStackProps extends StackProps {
    */
   readonly logLevel?: string;
   /**
+   * Audit ingestion: webhook tokens and the EKS audit log subscription.
+   *
+   * @default - a webhook that refuses every request until tokens are configured, no subscription
+   */
+  readonly audit?: PipelineAuditProps;
+  /**
    * Prebuilt function code instead of bundling the handlers; for tests.
    *
-   * @default - functions/translate/handler.ts and functions/build-snapshot/handler.ts bundled by esbuild
+   * @default - functions/<name>/handler.ts bundled by esbuild
    */
-  readonly functionCode?: { readonly translate?: Code; readonly buildSnapshot?: Code };
+  readonly functionCode?: {
+    readonly translate?: Code;
+    readonly buildSnapshot?: Code;
+    readonly ingestAudit?: Code;
+  };
 }
 
 const FLEET_NAME = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
@@ -62,6 +86,7 @@ export class PipelineStack extends Stack {
   readonly irTable: IrTable;
   readonly snapshotBucket: SnapshotBucket;
   readonly functions: TranslatorFunctions;
+  readonly auditIngestion: AuditIngestion;
   readonly accessPolicies: AccessPolicies;
   readonly alarms: Alarms;
 
@@ -98,17 +123,27 @@ export class PipelineStack extends Stack {
       ...(props.logLevel ? { logLevel: props.logLevel } : {}),
       ...(props.functionCode ? { code: props.functionCode } : {}),
     });
+    this.auditIngestion = new AuditIngestion(this, 'AuditIngestion', {
+      bus: this.changeBus.bus,
+      bucket: this.snapshotBucket.bucket,
+      bucketKey: this.snapshotBucket.key,
+      ...props.audit,
+      ...(props.logLevel ? { logLevel: props.logLevel } : {}),
+      ...(props.functionCode?.ingestAudit ? { code: props.functionCode.ingestAudit } : {}),
+    });
     this.accessPolicies = new AccessPolicies(this, 'AccessPolicies', {
       bus: this.changeBus.bus,
       bucket: this.snapshotBucket.bucket,
       bucketKey: this.snapshotBucket.key,
     });
     this.alarms = new Alarms(this, 'Alarms', {
-      deadLetterQueues: this.functions.deadLetterQueues,
+      deadLetterQueues: [...this.functions.deadLetterQueues, ...this.auditIngestion.deadLetterQueues],
       functions: [
         { name: 'Translate', function: this.functions.translate.function },
         { name: 'BuildSnapshot', function: this.functions.buildSnapshot.function },
+        { name: 'IngestAudit', function: this.auditIngestion.ingest.function },
       ],
+      metrics: this.auditIngestion.metricAlarms,
       ...(props.alarmTopicArn ? { topic: Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn) } : {}),
     });
 
@@ -127,6 +162,16 @@ export class PipelineStack extends Stack {
       'BuildSnapshotFunctionName',
       this.functions.buildSnapshot.function.functionName,
       'build-snapshot function',
+    );
+    output(
+      'IngestAuditFunctionName',
+      this.auditIngestion.ingest.function.functionName,
+      'ingest-audit function',
+    );
+    output(
+      'AuditWebhookUrl',
+      this.auditIngestion.webhookUrl.url,
+      'Audit webhook endpoint for kube-apiserver (bearer token per cluster; see docs/deploy.md)',
     );
     output('ProducerPolicyArn', this.accessPolicies.producer.managedPolicyArn, 'Attach to forwarder roles');
     output(

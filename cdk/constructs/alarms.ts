@@ -1,8 +1,9 @@
 // CloudWatch alarms on what needs a human: a message in any dead-letter queue or failure
-// destination, and any function error. Optionally notifies an SNS topic.
+// destination, any function error, and named metrics above a threshold (the audit webhook's 5xx
+// answers, unhealthy relay tasks). Optionally notifies an SNS topic.
 
 import { Duration } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, type IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -15,11 +16,27 @@ export interface NamedFunction {
   readonly function: IFunction;
 }
 
+/** An alarm on any metric: ALARM when it is above `threshold` for `evaluationPeriods` periods. */
+export interface NamedMetricAlarm {
+  /** Construct-id-safe alarm id, e.g. `IngestAuditWebhook5xx`. */
+  readonly name: string;
+  /** What it means and what to do; prefixed with `fleetplane: `. */
+  readonly description: string;
+  /** With its period and statistic set. */
+  readonly metric: IMetric;
+  /** @default 0 */
+  readonly threshold?: number;
+  /** @default 1 */
+  readonly evaluationPeriods?: number;
+}
+
 export interface AlarmsProps {
   /** Alarmed when ApproximateNumberOfMessagesVisible > 0; alarm id `<name>NotEmpty`. */
   readonly deadLetterQueues: readonly NamedQueue[];
   /** Alarmed when Errors > 0 in a 5-minute period; alarm id `<name>Errors`. */
   readonly functions: readonly NamedFunction[];
+  /** Any other alarms; missing data counts as OK. */
+  readonly metrics?: readonly NamedMetricAlarm[];
   /**
    * Where alarm and OK transitions are sent.
    *
@@ -57,6 +74,19 @@ export class Alarms extends Construct {
           threshold: 0,
           comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
           evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+        props.topic,
+      );
+    }
+    for (const m of props.metrics ?? []) {
+      this.add(
+        new Alarm(this, m.name, {
+          alarmDescription: `fleetplane: ${m.description}`,
+          metric: m.metric,
+          threshold: m.threshold ?? 0,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: m.evaluationPeriods ?? 1,
           treatMissingData: TreatMissingData.NOT_BREACHING,
         }),
         props.topic,

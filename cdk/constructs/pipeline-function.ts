@@ -31,6 +31,12 @@ export interface PipelineFunctionProps {
   /** @default 512 */
   readonly memorySize?: number;
   /**
+   * Reserved concurrency.
+   *
+   * @default - none, the account's unreserved pool
+   */
+  readonly reservedConcurrentExecutions?: number;
+  /**
    * LOG_LEVEL for the Powertools logger.
    *
    * @default 'INFO'
@@ -76,6 +82,9 @@ export class PipelineFunction extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(30),
+      ...(props.reservedConcurrentExecutions !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions }
+        : {}),
       role: this.role,
       logGroup: this.logGroup,
       environment: {

@@ -1,6 +1,7 @@
 // Shared setup for the CDK tests: the app built exactly as cdk/app.ts builds it, with cdk.json's
 // context (feature flags included) and, unless a test bundles for real, inline stand-in code so the
-// assertions do not depend on the handlers or on esbuild.
+// assertions do not depend on the handlers or on esbuild. The relay image stays the real Docker
+// asset (synthesis only stages its build context).
 
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,7 @@ export function cdkJsonContext(): Record<string, unknown> {
 export const INLINE_CODE = {
   translate: Code.fromInline('export const handler = async () => ({ batchItemFailures: [] });'),
   buildSnapshot: Code.fromInline('export const handler = async () => ({ batchItemFailures: [] });'),
+  ingestAudit: Code.fromInline('export const handler = async () => ({ statusCode: 200 });'),
 };
 
 export function buildApp(options: { context?: Record<string, unknown>; bundle?: boolean } = {}) {
