@@ -17,7 +17,8 @@ import { LambdaDestination } from 'aws-cdk-lib/aws-logs-destinations';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { AUDIT_WEBHOOK_TOKENS_ENV, parseWebhookTokens } from '../../functions/ingest-audit/webhook-auth.ts';
+import { INGEST_AUDIT_ENV } from '../../functions/ingest-audit/env.ts';
+import { parseWebhookTokens } from '../../functions/ingest-audit/webhook-auth.ts';
 import { ENV } from '../../functions/shared/env.ts';
 import { CHANGE_EVENT_SOURCE, ChangeEventDetailSchema } from '../../shared/events/change-event.ts';
 import { FORWARDED_VERBS } from '../../shared/pipeline/audit-event.ts';
@@ -30,12 +31,6 @@ import { PipelineFunction } from './pipeline-function.ts';
 import { type NamedQueue, secureQueue } from './secure-queue.ts';
 
 export const INGEST_AUDIT_ENTRY = 'functions/ingest-audit/handler.ts';
-
-/**
- * INGEST_AUDIT_ENV.clusterId of functions/ingest-audit/handler.ts. That module reads the
- * environment when it is imported, so the stack cannot import it; the test pins the two together.
- */
-export const INGEST_AUDIT_CLUSTER_ID_ENV = 'CLUSTER_ID';
 
 /** CloudWatch Logs limit on a subscription filter pattern. */
 const MAX_FILTER_PATTERN_LENGTH = 1024;
@@ -126,8 +121,8 @@ export class AuditIngestion extends Construct {
       environment: {
         [ENV.eventBusName]: props.bus.eventBusName,
         [ENV.snapshotBucketName]: props.bucket.bucketName,
-        ...(props.webhookTokens ? { [AUDIT_WEBHOOK_TOKENS_ENV]: props.webhookTokens } : {}),
-        ...(props.clusterId ? { [INGEST_AUDIT_CLUSTER_ID_ENV]: props.clusterId } : {}),
+        ...(props.webhookTokens ? { [INGEST_AUDIT_ENV.webhookTokens]: props.webhookTokens } : {}),
+        ...(props.clusterId ? { [INGEST_AUDIT_ENV.clusterId]: props.clusterId } : {}),
       },
       // kube-apiserver's webhook client waits for the answer of a whole batch.
       timeout: Duration.seconds(30),

@@ -6,17 +6,12 @@ import { S3ClaimCheck } from '../../shared/aws/s3-claim-check.ts';
 import { ENV, readEnv } from '../shared/env.ts';
 import { createObservability } from '../shared/observability.ts';
 import { createHandler } from './create-handler.ts';
-import { AUDIT_WEBHOOK_TOKENS_ENV, parseWebhookTokens } from './webhook-auth.ts';
+import { INGEST_AUDIT_ENV } from './env.ts';
+import { parseWebhookTokens } from './webhook-auth.ts';
 
 export { createHandler, type IngestAuditDeps } from './create-handler.ts';
 
-/** Variables of this function beyond the shared ones; the deployment sets them. */
-export const INGEST_AUDIT_ENV = {
-  /** `<clusterId>=<sha256 hex of the bearer token>`, comma separated; absent: the webhook refuses all. */
-  webhookTokens: AUDIT_WEBHOOK_TOKENS_ENV,
-  /** Cluster id for the CloudWatch Logs input; default: the name in `/aws/eks/<name>/cluster`. */
-  clusterId: 'CLUSTER_ID',
-} as const;
+export { INGEST_AUDIT_ENV } from './env.ts';
 
 const env = readEnv(
   { eventBusName: ENV.eventBusName, snapshotBucketName: ENV.snapshotBucketName },
