@@ -8,8 +8,8 @@ import { stringify } from 'yaml';
 import { type PollOutcome, SnapshotAgent } from '../services/agent/agent.ts';
 import { agentBootstrap } from '../services/agent/bootstrap.ts';
 import { AgentConfigError } from '../services/agent/errors.ts';
-import { jsonLogger, type LogLevel } from '../services/agent/log.ts';
 import { parseInterval, parsePort, sourceReader } from '../services/agent/options.ts';
+import { jsonLogger, type LogLevel } from '../services/common/log.ts';
 
 export interface AgentCliOptions {
   source?: string;
@@ -83,7 +83,7 @@ export async function runAgent(opts: AgentCliOptions, io: AgentIo): Promise<numb
       },
     });
   });
-  const log = jsonLogger({ level: opts.logLevel, out: io.stderr });
+  const log = jsonLogger({ level: opts.logLevel, out: io.stderr, component: 'agent' });
   const agent = new SnapshotAgent({
     reader,
     nodeCluster: opts.nodeCluster,

@@ -3,10 +3,11 @@
 // pending and exits.
 
 import { type Command, Option } from 'commander';
+import { jsonLogger, type LogLevel } from '../services/common/log.ts';
+import { untilStopped } from '../services/common/stop-signal.ts';
 import { ForwarderConfigError } from '../services/forwarder/errors.ts';
 import { startForwarder } from '../services/forwarder/forwarder.ts';
 import { loadKubeConfig } from '../services/forwarder/kube-api.ts';
-import { jsonLogger, type LogLevel } from '../services/relay/log.ts';
 import { parseDuration, parseHostPort } from '../services/relay/options.ts';
 import { EventBridgePublisher } from '../shared/aws/event-bridge-publisher.ts';
 import { S3ClaimCheck } from '../shared/aws/s3-claim-check.ts';
@@ -104,15 +105,7 @@ export async function runForwarder(
     log,
   });
 
-  await new Promise<void>((resolve) => {
-    if (io.signal) {
-      if (io.signal.aborted) resolve();
-      io.signal.addEventListener('abort', () => resolve(), { once: true });
-      return;
-    }
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
+  await untilStopped(io.signal);
   const { unsent } = await forwarder.stop();
   return unsent === 0 ? 0 : 1;
 }

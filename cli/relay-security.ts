@@ -14,9 +14,9 @@
 import type { EventBridgeClient, EventBridgeClientConfig } from '@aws-sdk/client-eventbridge';
 import type { ChannelCredentials } from '@grpc/grpc-js';
 import type { Command } from 'commander';
+import type { Logger } from '../services/common/log.ts';
 import { AuthzPolicy } from '../services/relay/authz.ts';
 import { RelayConfigError } from '../services/relay/errors.ts';
-import type { Logger } from '../services/relay/log.ts';
 import { allNackReporters, LogNackReporter, type NackReporter } from '../services/relay/nack-reporter.ts';
 import type { RelayMetrics } from '../services/relay/relay-metrics.ts';
 import { channelCredentials, loadRelayTls, type RelayTls, readPem } from '../services/relay/tls.ts';

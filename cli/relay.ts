@@ -11,8 +11,9 @@
 // The AWS SDK is loaded only when an S3 source or a queue is used.
 
 import { type Command, Option } from 'commander';
+import { jsonLogger, type Logger, type LogLevel } from '../services/common/log.ts';
+import { untilStopped } from '../services/common/stop-signal.ts';
 import { RelayConfigError } from '../services/relay/errors.ts';
-import { jsonLogger, type Logger, type LogLevel } from '../services/relay/log.ts';
 import { parseDuration, parseHostPort } from '../services/relay/options.ts';
 import { startRelay } from '../services/relay/relay.ts';
 import { RelayMetrics } from '../services/relay/relay-metrics.ts';
@@ -207,15 +208,7 @@ export async function runRelay(
     ...(security.authz ? { authz: security.authz } : {}),
     nackReporter: security.nackReporter,
   });
-  await new Promise<void>((resolve) => {
-    if (io.signal) {
-      if (io.signal.aborted) resolve();
-      io.signal.addEventListener('abort', () => resolve(), { once: true });
-      return;
-    }
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
+  await untilStopped(io.signal);
   await relay.stop();
   return 0;
 }

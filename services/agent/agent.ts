@@ -19,10 +19,10 @@ import {
 import { parseLatest } from '../../shared/snapshot/publish.ts';
 import { loadVerifiedVersion, SnapshotVerifyError } from '../../shared/snapshot/verified-version.ts';
 import type { JsonObject } from '../../shared/xds/types.ts';
+import { type Logger, silentLogger } from '../common/log.ts';
 import { type AgentState, readAgentState, STATE_SCHEMA_VERSION, writeAgentState } from './agent-state.ts';
 import { AgentConfigError, type AgentFailure, ConfigSourceRewriteError } from './errors.ts';
 import { type AgentLayout, agentLayout, RESOURCE_DIRS, RelativePath, STATE_FILE } from './file-layout.ts';
-import { type Logger, silentLogger } from './log.ts';
 import { isTemporaryName, LocalOutputDir, type OutputDir } from './output-dir.ts';
 import { type FilePlan, planFiles } from './plan-files.ts';
 

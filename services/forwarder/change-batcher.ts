@@ -18,7 +18,7 @@ import {
 } from '../../shared/pipeline/object-to-change-event.ts';
 import { RETRYABLE_PUT_EVENTS_CODES } from '../../shared/pipeline/put-events-batches.ts';
 import { EventPublishError, type EventPublisher } from '../../shared/ports/event-publisher.ts';
-import type { Logger } from '../relay/log.ts';
+import type { Logger } from '../common/log.ts';
 import { type Backoff, reconnectDelayMs } from './backoff.ts';
 import type { ForwarderMetrics } from './forwarder-metrics.ts';
 import type { Observation } from './kind-informer.ts';

@@ -8,7 +8,7 @@ import type { WatchedKind } from '../../shared/pipeline/watched-kinds.ts';
 import type { ClaimCheck } from '../../shared/ports/claim-check.ts';
 import type { EventPublisher } from '../../shared/ports/event-publisher.ts';
 import type { SecretSink } from '../../shared/ports/secret-sink.ts';
-import { jsonLogger, type Logger } from '../relay/log.ts';
+import { jsonLogger, type Logger } from '../common/log.ts';
 import type { HostPort } from '../relay/options.ts';
 import type { Backoff } from './backoff.ts';
 import { ChangeBatcher } from './change-batcher.ts';

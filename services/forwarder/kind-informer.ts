@@ -12,7 +12,7 @@
 import { type KubeConfig, type KubernetesObject, ListWatch } from '@kubernetes/client-node';
 import type { KubeObjectLike } from '../../shared/pipeline/object-to-change-event.ts';
 import { apiVersionOf, collectionPath, type WatchedKind } from '../../shared/pipeline/watched-kinds.ts';
-import type { Logger } from '../relay/log.ts';
+import type { Logger } from '../common/log.ts';
 import { type Backoff, reconnectDelayMs } from './backoff.ts';
 import type { ForwarderMetrics } from './forwarder-metrics.ts';
 import { BookmarkingWatch, createLister, type ListFunction } from './kube-api.ts';

@@ -10,6 +10,7 @@ import { FleetplaneError, InputError } from '../../shared/errors.ts';
 import type { ResourceStatus } from '../../shared/ir/types.ts';
 import type { SnapshotPublishedDetail } from '../../shared/pipeline/snapshot-events.ts';
 import { describeResource } from '../../shared/translate/common.ts';
+import { untilStopped } from '../common/stop-signal.ts';
 import { type HandlerLogLevel, localPipelineNames, startLocalPipeline } from './local-pipeline.ts';
 import { type FeedSync, ManifestFeed } from './manifest-feed.ts';
 import { startEmulator } from './moto.ts';
@@ -95,7 +96,7 @@ export async function runDev(opts: DevOptions, io: DevIo): Promise<number> {
     stops.push(feed.watch({ onSync: report, onError: (err) => note(`watching ${shown}: ${err.message}`) }));
     note(`watching ${shown}/ for changes (cluster ${opts.clusterId}); Ctrl-C stops`);
 
-    await stopped(io.signal);
+    await untilStopped(io.signal);
     note('stopping');
     await stopAll();
     return 0;
@@ -137,25 +138,4 @@ export class ProblemReporter {
     this.#shown.clear();
     for (const [line, name] of current) this.#shown.set(line, name);
   }
-}
-
-function stopped(signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal) {
-      if (signal.aborted) resolve();
-      signal.addEventListener('abort', () => resolve(), { once: true });
-      return;
-    }
-    const onSignal = () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      // A second signal while stopping means "now".
-      const force = () => process.exit(130);
-      process.once('SIGINT', force);
-      process.once('SIGTERM', force);
-      resolve();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
 }

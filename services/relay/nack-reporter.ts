@@ -5,8 +5,8 @@
 // `nackReporter` (cli/relay-security.ts builds it from `--nack-event-bus`).
 
 import type { RelayNackDetail } from '../../shared/pipeline/relay-events.ts';
+import type { Logger } from '../common/log.ts';
 import { shortType } from './ads/resource-types.ts';
-import type { Logger } from './log.ts';
 import type { RelayMetrics } from './relay-metrics.ts';
 
 /**

@@ -5,13 +5,13 @@
 import { hostname } from 'node:os';
 import { Server } from '@grpc/grpc-js';
 import { parseNodeCluster } from '../../shared/snapshot/layout.ts';
+import { jsonLogger, type Logger } from '../common/log.ts';
 import { type AdminHandlers, type RunningAdmin, startAdminServer } from './admin-server.ts';
 import type { ClientInfo, NackEvent, StreamEnv } from './ads/ads-stream.ts';
 import { adsServiceDefinition, adsServiceImplementation, type StreamRegistry } from './ads/grpc-service.ts';
 import { shortType } from './ads/resource-types.ts';
 import type { AuthzPolicy } from './authz.ts';
 import { RelayConfigError, RelayError } from './errors.ts';
-import { jsonLogger, type Logger } from './log.ts';
 import { LogNackReporter, type NackReporter, reportSafely } from './nack-reporter.ts';
 import { formatHostPort, type HostPort } from './options.ts';
 import { RelayMetrics } from './relay-metrics.ts';

@@ -4,7 +4,7 @@
 // last one leaving, are passed on as demand, for sources that fetch per gateway (a parent relay).
 
 import { nodeCluster } from '../../shared/snapshot/layout.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../common/log.ts';
 import type { RelayMetrics } from './relay-metrics.ts';
 import { buildServedSnapshot, type ServedSnapshot } from './served-snapshot.ts';
 import type { SnapshotSink, SourceSnapshot } from './source/snapshot-source.ts';

@@ -14,7 +14,7 @@ import { parse } from 'yaml';
 import { type AgentCliOptions, runAgent } from '../../cli/agent.ts';
 import { SnapshotAgent } from '../../services/agent/agent.ts';
 import { agentBootstrap } from '../../services/agent/bootstrap.ts';
-import { type LogFields, silentLogger } from '../../services/agent/log.ts';
+import { type LogFields, silentLogger } from '../../services/common/log.ts';
 import { createS3Client } from '../../shared/aws/clients.ts';
 import { ensureSnapshotBucket } from '../../shared/aws/provision.ts';
 import { S3SnapshotStore } from '../../shared/aws/s3-snapshot-store.ts';

@@ -19,10 +19,10 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBootstrap } from '../../cli/bootstrap.ts';
 import { relaySecurityFromOptions } from '../../cli/relay-security.ts';
+import { silentLogger } from '../../services/common/log.ts';
 import type { ClientInfo } from '../../services/relay/ads/ads-stream.ts';
 import { adsClientDefinition } from '../../services/relay/ads/grpc-service.ts';
 import type { SotwRequest, SotwResponse } from '../../services/relay/ads/messages.ts';
-import { silentLogger } from '../../services/relay/log.ts';
 import { type RunningRelay, startRelay } from '../../services/relay/relay.ts';
 import { RelayMetrics } from '../../services/relay/relay-metrics.ts';
 import { ParentRelaySource } from '../../services/relay/source/parent-relay-source.ts';

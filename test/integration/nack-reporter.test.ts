@@ -27,9 +27,9 @@ import {
 } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { relaySecurityFromOptions } from '../../cli/relay-security.ts';
+import { silentLogger } from '../../services/common/log.ts';
 import { adsClientDefinition } from '../../services/relay/ads/grpc-service.ts';
 import type { SotwRequest, SotwResponse } from '../../services/relay/ads/messages.ts';
-import { silentLogger } from '../../services/relay/log.ts';
 import type { NackReport } from '../../services/relay/nack-reporter.ts';
 import type { RunningRelay } from '../../services/relay/relay.ts';
 import { RelayMetrics } from '../../services/relay/relay-metrics.ts';

@@ -6,7 +6,7 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../services/relay/log.ts';
+import { silentLogger } from '../../services/common/log.ts';
 import { type RunningRelay, startRelay } from '../../services/relay/relay.ts';
 import { RelayMetrics } from '../../services/relay/relay-metrics.ts';
 import { SnapshotCache } from '../../services/relay/snapshot-cache.ts';

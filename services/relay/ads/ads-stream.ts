@@ -17,8 +17,8 @@
 
 import { randomBytes } from 'node:crypto';
 import { nodeCluster, parseNodeCluster } from '../../../shared/snapshot/layout.ts';
+import type { Logger } from '../../common/log.ts';
 import type { AuthzPolicy } from '../authz.ts';
-import type { Logger } from '../log.ts';
 import type { RelayMetrics } from '../relay-metrics.ts';
 import {
   emptyServedType,

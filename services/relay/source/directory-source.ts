@@ -4,7 +4,7 @@
 // unchanged `latest.json` costs one stat.
 
 import { DirectorySnapshotReader } from '../../../shared/fs/fs-snapshot-reader.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../../common/log.ts';
 import type { RelayMetrics } from '../relay-metrics.ts';
 import type { NotificationReceiver } from './notifications.ts';
 import { PolledSnapshotSource } from './polled-source.ts';

@@ -16,8 +16,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Logger } from '../../common/log.ts';
 import { RelayConfigError } from '../errors.ts';
-import type { Logger } from '../log.ts';
 import { formatHostPort, type HostPort } from '../options.ts';
 import { type NotificationReceiver, type NotificationTarget, parseNotification } from './notifications.ts';
 

@@ -14,11 +14,11 @@ import {
   credentials,
 } from '@grpc/grpc-js';
 import { parseNodeCluster } from '../../../shared/snapshot/layout.ts';
+import type { Logger } from '../../common/log.ts';
 import { adsServiceDefinition } from '../ads/grpc-service.ts';
 import type { SotwRequest } from '../ads/messages.ts';
 import type { BackoffPolicy } from '../backoff.ts';
 import { RelayConfigError } from '../errors.ts';
-import type { Logger } from '../log.ts';
 import type { NackReporter } from '../nack-reporter.ts';
 import { formatHostPort, type HostPort } from '../options.ts';
 import type { RelayMetrics } from '../relay-metrics.ts';

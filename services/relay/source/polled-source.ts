@@ -15,8 +15,8 @@ import {
   nodeCluster,
 } from '../../../shared/snapshot/layout.ts';
 import { parseLatest } from '../../../shared/snapshot/publish.ts';
+import type { Logger } from '../../common/log.ts';
 import { SnapshotLoadError, type SnapshotLoadFailure } from '../errors.ts';
-import type { Logger } from '../log.ts';
 import type { RelayMetrics } from '../relay-metrics.ts';
 import { loadSnapshotVersion } from './load-version.ts';
 import type { NotificationReceiver, NotificationTarget, NotifiedGateway } from './notifications.ts';

@@ -8,7 +8,7 @@
 // /debug/snapshots and in fleetplane_relay_snapshot_load_failures_total.
 
 import { S3SnapshotReader, type S3SnapshotReaderOptions } from '../../../shared/aws/s3-snapshot-reader.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../../common/log.ts';
 import type { RelayMetrics } from '../relay-metrics.ts';
 import type { NotificationReceiver } from './notifications.ts';
 import { PolledSnapshotSource } from './polled-source.ts';

@@ -9,9 +9,9 @@
 
 import { SqsQueue, type SqsQueueOptions } from '../../../shared/aws/sqs-queue.ts';
 import { nodeCluster } from '../../../shared/snapshot/layout.ts';
+import type { Logger } from '../../common/log.ts';
 import { backoffDelay } from '../backoff.ts';
 import { RelayConfigError } from '../errors.ts';
-import type { Logger } from '../log.ts';
 import {
   type NotificationReceiver,
   type NotificationTarget,

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { runTranslate, translateFiles } from '../../../cli/translate.ts';
-import { silentLogger } from '../../../services/relay/log.ts';
+import { silentLogger } from '../../../services/common/log.ts';
 import { type RelayOptions, type RunningRelay, startRelay } from '../../../services/relay/relay.ts';
 import { RelayMetrics } from '../../../services/relay/relay-metrics.ts';
 import { DirectorySnapshotSource } from '../../../services/relay/source/directory-source.ts';

@@ -4,10 +4,10 @@
 
 import type { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../../services/common/log.ts';
 import { ChangeBatcher } from '../../../services/forwarder/change-batcher.ts';
 import { ForwarderMetrics } from '../../../services/forwarder/forwarder-metrics.ts';
 import type { Observation } from '../../../services/forwarder/kind-informer.ts';
-import { silentLogger } from '../../../services/relay/log.ts';
 import { EventBridgePublisher } from '../../../shared/aws/event-bridge-publisher.ts';
 import type { ChangeEventDetail } from '../../../shared/events/change-event.ts';
 import type { KubeObjectLike } from '../../../shared/pipeline/object-to-change-event.ts';

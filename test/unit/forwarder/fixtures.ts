@@ -3,9 +3,9 @@
 
 import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
+import { silentLogger } from '../../../services/common/log.ts';
 import { ForwarderMetrics } from '../../../services/forwarder/forwarder-metrics.ts';
 import { KindInformer, type Observation } from '../../../services/forwarder/kind-informer.ts';
-import { silentLogger } from '../../../services/relay/log.ts';
 import { collectionPath, WATCHED_KINDS, type WatchedKind } from '../../../shared/pipeline/watched-kinds.ts';
 
 export function fixture<T = Record<string, unknown>>(name: string): T {

@@ -3,12 +3,12 @@
 // field selector, and stop() sending what is still pending.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../../services/common/log.ts';
 import {
   type RunningForwarder,
   SECRET_FIELD_SELECTOR,
   startForwarder,
 } from '../../../services/forwarder/forwarder.ts';
-import { silentLogger } from '../../../services/relay/log.ts';
 import type { ChangeEventDetail } from '../../../shared/events/change-event.ts';
 import type { SecretLocator, SecretSink } from '../../../shared/ports/secret-sink.ts';
 import { RecordingEventPublisher } from '../pipeline/fakes.ts';

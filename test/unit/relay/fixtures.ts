@@ -1,6 +1,7 @@
 // Shared fixtures for the relay's unit tests: small xDS resources, snapshots built from them, and a
 // fake stream transport that records (and decodes) what a stream writes.
 
+import { silentLogger } from '../../../services/common/log.ts';
 import type { StreamEnv, StreamTransport } from '../../../services/relay/ads/ads-stream.ts';
 import {
   type DeltaResponse,
@@ -9,7 +10,6 @@ import {
   type NodeInfo,
   type SotwResponse,
 } from '../../../services/relay/ads/messages.ts';
-import { silentLogger } from '../../../services/relay/log.ts';
 import { RelayMetrics } from '../../../services/relay/relay-metrics.ts';
 import { SnapshotCache } from '../../../services/relay/snapshot-cache.ts';
 import type { SourceSnapshot } from '../../../services/relay/source/snapshot-source.ts';

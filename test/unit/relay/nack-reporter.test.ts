@@ -3,7 +3,7 @@
 // and fanning one NACK out to several reporters.
 
 import { describe, expect, it } from 'vitest';
-import { silentLogger } from '../../../services/relay/log.ts';
+import { silentLogger } from '../../../services/common/log.ts';
 import {
   allNackReporters,
   type NackReport,

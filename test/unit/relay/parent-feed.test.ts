@@ -2,8 +2,8 @@
 // what it subscribes to, what it ACKs and NACKs, the snapshots it hands over, and how it reconnects.
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { silentLogger } from '../../../services/common/log.ts';
 import type { SotwRequest } from '../../../services/relay/ads/messages.ts';
-import { silentLogger } from '../../../services/relay/log.ts';
 import type { NackReport } from '../../../services/relay/nack-reporter.ts';
 import { RelayMetrics } from '../../../services/relay/relay-metrics.ts';
 import {

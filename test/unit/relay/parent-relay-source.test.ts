@@ -3,9 +3,9 @@
 // readiness; `xds://` parsing; and the reconnect backoff it uses.
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { silentLogger } from '../../../services/common/log.ts';
 import { backoffDelay } from '../../../services/relay/backoff.ts';
 import { RelayConfigError } from '../../../services/relay/errors.ts';
-import { silentLogger } from '../../../services/relay/log.ts';
 import { RelayMetrics } from '../../../services/relay/relay-metrics.ts';
 import { SnapshotCache } from '../../../services/relay/snapshot-cache.ts';
 import type { UpstreamConnector, UpstreamHandlers } from '../../../services/relay/source/parent-feed.ts';

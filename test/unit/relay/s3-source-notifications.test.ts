@@ -6,7 +6,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../../services/relay/log.ts';
+import { silentLogger } from '../../../services/common/log.ts';
 import { RelayMetrics } from '../../../services/relay/relay-metrics.ts';
 import { SnapshotCache } from '../../../services/relay/snapshot-cache.ts';
 import { DirectorySnapshotSource } from '../../../services/relay/source/directory-source.ts';

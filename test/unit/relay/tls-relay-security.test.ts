@@ -11,7 +11,7 @@ import {
   type RelaySecurityCliOptions,
   relaySecurityFromOptions,
 } from '../../../cli/relay-security.ts';
-import { silentLogger } from '../../../services/relay/log.ts';
+import { silentLogger } from '../../../services/common/log.ts';
 import { LogNackReporter } from '../../../services/relay/nack-reporter.ts';
 import { RelayMetrics } from '../../../services/relay/relay-metrics.ts';
 import { createTestCa, type PemFiles, type TestCa } from './tls-certs.ts';

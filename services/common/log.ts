@@ -1,5 +1,6 @@
-// Structured logging for the agent process: one JSON object per line on stderr, behind a small
-// interface so tests can capture or silence it.
+// Structured logging for the long-running processes (relay, agent, forwarder): one JSON object per
+// line on stderr, optionally tagged with a component. Domain code in shared/ never logs; the
+// processes report through this small interface so tests can capture or silence it.
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
@@ -14,15 +15,22 @@ export interface Logger {
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export function jsonLogger(
-  options: { level?: LogLevel; out?: { write(line: string): unknown }; now?: () => Date } = {},
+  options: {
+    level?: LogLevel;
+    out?: { write(line: string): unknown };
+    now?: () => Date;
+    /** Added to every line as `component`. */
+    component?: string;
+  } = {},
 ): Logger {
   const min = RANK[options.level ?? 'info'];
   const out = options.out ?? process.stderr;
   const now = options.now ?? (() => new Date());
+  const tag = options.component ? { component: options.component } : {};
   const emit = (level: LogLevel) => (message: string, fields?: LogFields) => {
     if (RANK[level] < min) return;
     out.write(
-      `${JSON.stringify({ time: now().toISOString(), level, component: 'agent', message, ...fields }, errorReplacer)}\n`,
+      `${JSON.stringify({ time: now().toISOString(), level, ...tag, message, ...fields }, errorReplacer)}\n`,
     );
   };
   return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
