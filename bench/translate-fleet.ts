@@ -83,7 +83,7 @@ if (!last) throw new Error('no runs');
 
 // One Backend changes: re-translate that object, rebuild the snapshots, re-encode the affected Gateway.
 const { items } = translateAll(sourced, ctx);
-const changedIndex = 7;
+const changedIndex = 10;
 const changed = backendObject(
   changedIndex,
   `ns-${String((changedIndex % size.routes) % size.namespaces).padStart(3, '0')}`,
