@@ -164,6 +164,8 @@ export class SqsEventSourceMapping {
 export interface StreamInvocation {
   shardId: string;
   sequenceNumbers: string[];
+  /** The string partition key (`Keys.pk.S`) of each record, in the same order, for logs and tests. */
+  partitionKeys: string[];
   /** The sequence number the shard is re-read from; undefined when the batch succeeded. */
   retryFrom?: string;
   error?: Error;
@@ -342,7 +344,8 @@ export class StreamEventSourceMapping {
   async #invoke(shardId: string, batch: DynamoDBRecord[]): Promise<StreamInvocation> {
     const o = this.#options;
     const sequenceNumbers = batch.map((r) => r.dynamodb?.SequenceNumber ?? '');
-    const invocation: StreamInvocation = { shardId, sequenceNumbers };
+    const partitionKeys = batch.map((r) => r.dynamodb?.Keys?.pk?.S ?? '');
+    const invocation: StreamInvocation = { shardId, sequenceNumbers, partitionKeys };
     try {
       const context = lambdaContext(o.functionName, o.stream.streamArn, o.functionTimeoutMs ?? 60_000);
       const response = await o.handler({ Records: batch }, context);

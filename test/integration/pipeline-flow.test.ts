@@ -33,6 +33,7 @@ import {
 } from '../../shared/events/change-event.ts';
 import type { ResourceStatus } from '../../shared/ir/types.ts';
 import { offloadLargeObject } from '../../shared/pipeline/claim-check.ts';
+import { irPartitionKey } from '../../shared/pipeline/definition.ts';
 import { relayNackEvent } from '../../shared/pipeline/relay-events.ts';
 import type { SnapshotPublishedDetail } from '../../shared/pipeline/snapshot-events.ts';
 import { type GatewayRef, latestKey, versionPrefix } from '../../shared/snapshot/layout.ts';
@@ -193,16 +194,26 @@ async function sendAndTranslate(h: Harness, details: ChangeEventDetail[]): Promi
 
 let markers = 0;
 /** Waits until every stream record written so far has been handled (see the header). */
-async function settle(h: Harness): Promise<void> {
+async function settle(h: Harness): Promise<string> {
   const clusterId = `settle-${++markers}`;
   await send(h, sequence(fleet(), clusterId, 1));
   await waitForSnapshot(h, clusterId, EDGE, (s) => s.rds.includes('public.example.com'));
   await waitForSnapshot(h, clusterId, INTERNAL, (s) => s.rds.includes('private.example.com'));
+  return clusterId;
 }
 
-/** Stream records handed to build-snapshot since invocation `from`, each counted once. */
-function deliveredSince(h: Harness, from: number): Set<string> {
-  return new Set(h.builds.slice(from).flatMap((b) => b.sequenceNumbers));
+/**
+ * Waits until the invocations that handled a marker's records have reported (onBuild fires after
+ * the handler returns, so after its snapshots are in S3). One shard is read in order, so every
+ * record written before the marker has been reported by then too.
+ */
+async function markerReported(h: Harness, clusterId: string): Promise<void> {
+  const pk = irPartitionKey(clusterId);
+  await waitFor(`the records of ${clusterId} reported`, () =>
+    h.builds.flatMap((b) => b.partitionKeys).filter((k) => k === pk).length >= fleet().length
+      ? true
+      : undefined,
+  );
 }
 
 async function latest(h: Harness, clusterId: string, gateway: GatewayRef) {
@@ -281,7 +292,8 @@ describe('the pipeline on the emulator', () => {
   });
 
   it('changes nothing for duplicate and out-of-order events', async () => {
-    // Prepare
+    // Prepare: everything written so far has reached the build function and been reported.
+    await markerReported(h, await settle(h));
     const buildsBefore = h.builds.length;
 
     // Act: the same events again, and an older version of the Backend.
@@ -289,12 +301,12 @@ describe('the pipeline on the emulator', () => {
       ...sequence(fleet(), 'flow', 1),
       upsert(backend('stale.example.net'), '2', 'flow'),
     ]);
-    await settle(h);
-    // The invocation that published the marker reports (onBuild) only after it returns.
-    await waitFor('the marker’s records', () => deliveredSince(h, buildsBefore).size >= fleet().length);
+    const marker = await settle(h);
+    await markerReported(h, marker);
 
-    // Assess: every write was stale, so the stream carried only the settle marker's records.
-    expect(deliveredSince(h, buildsBefore).size).toBe(fleet().length);
+    // Assess: every write was stale, so the stream carried only the marker's records.
+    const keys = h.builds.slice(buildsBefore).flatMap((b) => b.partitionKeys);
+    expect(new Set(keys)).toEqual(new Set([irPartitionKey(marker)]));
     expect((await latest(h, 'flow', EDGE))?.version).toBe(1);
     expect((await latest(h, 'flow', EDGE))?.cds).not.toContain('stale.example.net');
   });
