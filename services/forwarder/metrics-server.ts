@@ -1,7 +1,7 @@
 // The forwarder's HTTP endpoint (--metrics-addr): Prometheus metrics, liveness and readiness.
 
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenHttp, type RunningHttpServer } from '../common/http-server.ts';
 import type { HostPort } from '../relay/options.ts';
 
 export interface MetricsServerHandlers {
@@ -9,10 +9,7 @@ export interface MetricsServerHandlers {
   ready(): { ready: boolean; reason?: string };
 }
 
-export interface RunningMetricsServer {
-  address: HostPort;
-  close(): Promise<void>;
-}
+export type RunningMetricsServer = RunningHttpServer;
 
 export async function startMetricsServer(
   listen: HostPort,
@@ -38,20 +35,5 @@ export async function startMetricsServer(
         return reply(404, text, 'not found; try /metrics /healthz /readyz\n');
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(listen.port, listen.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const bound = server.address() as AddressInfo;
-  return {
-    address: { host: listen.host, port: bound.port },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenHttp(server, listen);
 }

@@ -2,7 +2,7 @@
 // Prometheus metrics. Plain node:http; read-only.
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenHttp, type RunningHttpServer } from '../common/http-server.ts';
 import type { HostPort } from './options.ts';
 
 export interface AdminHandlers {
@@ -12,29 +12,11 @@ export interface AdminHandlers {
   metrics(): string;
 }
 
-export interface RunningAdmin {
-  address: HostPort;
-  close(): Promise<void>;
-}
+export type RunningAdmin = RunningHttpServer;
 
 export async function startAdminServer(listen: HostPort, handlers: AdminHandlers): Promise<RunningAdmin> {
   const server = createServer((req, res) => route(req, res, handlers));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(listen.port, listen.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const bound = server.address() as AddressInfo;
-  return {
-    address: { host: listen.host, port: bound.port },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenHttp(server, listen);
 }
 
 interface Reply {
