@@ -200,7 +200,9 @@ export class SnapshotAgent {
     } catch (error) {
       return this.#fail('pointer', error, undefined, etag);
     }
-    const serving = this.servingVersion;
+    // While a write is unfinished, the version being written counts too: files of it may be on disk.
+    const state = this.#state;
+    const serving = state && state.version > 0 ? Math.max(state.version, state.writing ?? 0) : undefined;
     if (serving !== undefined && pointer.version < serving) {
       this.#log.warn('latest.json went backwards; keeping the newer version on disk', {
         nodeCluster: this.nodeCluster,
@@ -210,7 +212,13 @@ export class SnapshotAgent {
       this.#succeeded(etag);
       return { status: 'ignored', version: serving, pointer: pointer.version };
     }
-    if (await this.#isOnDisk(pointer)) {
+    let onDisk: boolean;
+    try {
+      onDisk = await this.#isOnDisk(pointer);
+    } catch (error) {
+      return this.#fail('write', error, pointer.version, etag);
+    }
+    if (onDisk) {
       this.#succeeded(etag);
       this.#log.debug('version already on disk', { nodeCluster: this.nodeCluster, version: pointer.version });
       return { status: 'current', version: pointer.version };

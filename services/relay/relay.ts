@@ -155,7 +155,15 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   };
   if (options.admin) admin = await startAdminServer(options.admin, handlers);
 
-  await options.source.start(cache);
+  try {
+    await options.source.start(cache);
+  } catch (error) {
+    // Nothing may keep a relay that cannot serve alive (an open admin port would answer /healthz).
+    await options.source.stop().catch(() => {});
+    await admin?.close();
+    await nackReporter.close?.();
+    throw error;
+  }
 
   const server = new Server({
     'grpc.keepalive_time_ms': options.keepaliveMs ?? 30_000,

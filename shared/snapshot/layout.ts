@@ -52,9 +52,16 @@ export function nodeCluster(clusterId: string, gateway: GatewayRef): string {
   return `${clusterId}/${gateway.namespace}/${gateway.name}`;
 }
 
+/**
+ * A Kubernetes object name (RFC 1123 subdomain, which covers cluster ids and namespaces, both DNS
+ * labels): what may stand as a path segment of the layout. No `/`, no `.` or `..` segment.
+ */
+export const KUBERNETES_NAME =
+  /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
 export function parseNodeCluster(value: string): { clusterId: string; gateway: GatewayRef } | undefined {
   const parts = value.split('/');
-  if (parts.length !== 3 || parts.some((p) => p === '')) return undefined;
+  if (parts.length !== 3 || parts.some((p) => !KUBERNETES_NAME.test(p))) return undefined;
   const [clusterId, namespace, name] = parts as [string, string, string];
   return { clusterId, gateway: { namespace, name } };
 }

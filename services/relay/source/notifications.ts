@@ -10,6 +10,7 @@ import {
   SNAPSHOT_PUBLISHED_DETAIL_TYPE,
 } from '../../../shared/pipeline/definition.ts';
 import type { GatewayRef } from '../../../shared/snapshot/layout.ts';
+import { KUBERNETES_NAME } from '../../../shared/snapshot/layout.ts';
 import type { SourceGatewayStatus } from './snapshot-source.ts';
 
 export interface NotifiedGateway {
@@ -46,9 +47,12 @@ export type ParsedNotification = { valid: true; target?: NotifiedGateway } | { v
  * pointer is read from the source anyway, and not required, so a producer adding or dropping
  * fields never makes relays ignore its events. An HTTP caller may send just this.
  */
+const name = z
+  .string()
+  .regex(KUBERNETES_NAME, 'must be a Kubernetes object name (lowercase, digits, - and .)');
 const GatewayOnlySchema = z.object({
-  clusterId: z.string().min(1),
-  gateway: z.object({ namespace: z.string().min(1), name: z.string().min(1) }),
+  clusterId: name,
+  gateway: z.object({ namespace: name, name }),
 });
 
 /**

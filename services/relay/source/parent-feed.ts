@@ -299,6 +299,19 @@ export class ParentFeed {
       return;
     }
     type.nonce = response.nonce;
+    if (olderVersion(response.versionInfo, type.versionInfo)) {
+      // A parent behind a load balancer may be a replica that has not seen the newest snapshot yet.
+      // Its versions are the root source's numbers, so an older one is never applied; it is ACKed
+      // with the version held, and the next newer version comes as usual.
+      this.options.log.warn('parent sent an older version than the one held; not applied', {
+        nodeCluster: this.nodeCluster,
+        type: shortType(response.typeUrl),
+        parentVersion: response.versionInfo,
+        held: type.versionInfo,
+      });
+      this.#request(type);
+      return;
+    }
     const parsed = this.#parse(type, response);
     if (parsed.errors.length > 0) {
       this.#nack(response, parsed.errors, type);
@@ -517,4 +530,10 @@ export class ParentFeed {
 
 function hashBytes(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+}
+
+/** Whether `next` is a lower version than `held`, when both are the decimal versions sources give. */
+function olderVersion(next: string, held: string | undefined): boolean {
+  if (held === undefined || !/^\d+$/.test(next) || !/^\d+$/.test(held)) return false;
+  return BigInt(next) < BigInt(held);
 }

@@ -329,6 +329,7 @@ export class PolledSnapshotSource implements SnapshotSource, NotificationTarget 
             serving: entry.loadedVersion,
           });
         entry.retryAt = undefined;
+        entry.lastError = undefined;
         return;
       }
       const snapshot = await loadSnapshotVersion(this.#reader, entry, pointer);

@@ -267,6 +267,31 @@ describe('ParentFeed', () => {
     expect(feed.state).toBe('streaming');
   });
 
+  it('does not apply an older version from a parent replica that lags, and takes the next newer one', () => {
+    // Prepare
+    const { parent, feed, accepted, serveAll } = setup();
+    feed.start();
+    serveAll('42', 'a');
+    vi.advanceTimersByTime(50);
+
+    // Act: after a reconnect the parent (another replica) still serves 41, then catches up to 43.
+    parent.call.handlers.closed({ code: 14, details: 'connection reset' });
+    vi.advanceTimersByTime(1_000);
+    serveAll('41', 'b');
+    vi.advanceTimersByTime(50);
+    const afterOlder = accepted.length;
+    const ackOfOlder = parent.call.requests.filter((r) => r.typeUrl === RDS).at(-1);
+    serveAll('43', 'b');
+    vi.advanceTimersByTime(50);
+
+    // Assess
+    expect(afterOlder).toBe(1);
+    expect(ackOfOlder?.versionInfo).toBe('42');
+    expect(ackOfOlder?.errorDetail).toBeUndefined();
+    expect(accepted).toHaveLength(2);
+    expect(accepted[1]?.types.map((t) => t.versionInfo)).toEqual(['43', '43', '43', '43']);
+  });
+
   it('drops the endpoints of a cluster that is gone and unsubscribes from them', () => {
     // Prepare
     const { parent, feed, accepted, serveAll } = setup();
