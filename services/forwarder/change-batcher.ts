@@ -5,9 +5,10 @@
 //
 // Failures. EventBridgePublisher already splits calls by size and count and retries retryable
 // entries; an entry it still reports as transient (a retryable code, or a call error it gave up
-// on) is requeued here and tried again after a backoff, up to `maxAttempts` flushes. Everything
-// else (a non-retryable code, an object that cannot be mapped) is logged and counted in
-// failed_total: nothing is dropped silently, and the next resync sends the object again.
+// on) is requeued here and tried again after a backoff, up to `maxAttempts` flushes for UPSERTs
+// (the next resync sends the object again) and without limit for DELETEs (nothing would send them
+// again). Everything else (a non-retryable code, an object that cannot be mapped) is logged and
+// counted in failed_total: nothing is dropped silently.
 
 import type { ChangeEventDetail } from '../../shared/events/change-event.ts';
 import {
@@ -78,7 +79,8 @@ export class ChangeBatcher {
     // Map.set on an existing key keeps its place, so a busy object does not starve the others.
     this.#pending.set(key, { key, observation, attempts: existing?.attempts ?? 0 });
     if (this.#closed) return;
-    if (this.#pending.size >= this.#o.batchSize) void this.#kick();
+    // While the bus is failing, a full batch waits for the backoff like everything else.
+    if (this.#pending.size >= this.#o.batchSize && this.#failedFlushes === 0) void this.#kick();
     else this.#arm(this.#o.flushIntervalMs);
   }
 
@@ -244,7 +246,10 @@ export class ChangeBatcher {
     const attempts = pending.attempts + 1;
     const newer = this.#pending.get(pending.key);
     if (newer && !supersedes(pending.observation, newer.observation)) return;
-    if (attempts >= this.#o.maxAttempts) {
+    // An UPSERT given up on comes back with the next resync or list; nothing regenerates a DELETE
+    // (the object is gone from the cache), so transient failures of deletes are retried as long as
+    // the process runs.
+    if (attempts >= this.#o.maxAttempts && pending.observation.change !== 'DELETE') {
       this.#o.metrics.failed.inc({ kind: pending.observation.kind.name, reason: 'retriesExhausted' });
       this.#o.log.error('change event given up after repeated transient failures', {
         object: pending.key,

@@ -134,7 +134,7 @@ export class SqsEventSourceMapping {
           o.onError?.(wrap(`${o.functionName}: DeleteMessageBatch failed`, err));
         }
       }
-      o.onInvoke?.(invocation);
+      hook(o.onInvoke, invocation, o.onError);
     }
   }
 
@@ -273,11 +273,15 @@ export class StreamEventSourceMapping {
     const batchSize = o.batchSize ?? 100;
     const windowMs = o.maxBatchingWindowMs ?? 1000;
     const pollMs = o.pollIntervalMs ?? 250;
-    /** The last sequence number done with: handled, filtered out, or given up on. */
-    let checkpoint: string | undefined;
+    /**
+     * Where reading resumes if the iterator is lost: after the last record done with (handled,
+     * filtered out, or given up on), or at the first record of a batch that is being retried.
+     */
+    let position: ShardPosition = start;
+    const doneWith = (sequenceNumber: string | undefined) => {
+      if (sequenceNumber) position = { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber };
+    };
     let failing: { from: string; attempts: number } | undefined;
-    const resume = (): ShardPosition =>
-      checkpoint ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: checkpoint } : start;
 
     let iterator: string | undefined = await this.#acquire(shardId, start, signal);
     while (iterator !== undefined && !signal.aborted) {
@@ -305,19 +309,19 @@ export class StreamEventSourceMapping {
         // Expired iterators and transient errors alike: drop the partial batch, resume after the checkpoint.
         o.onError?.(wrap(`${o.functionName}: GetRecords on ${shardId} failed; resuming`, err));
         await sleep(1000, signal);
-        iterator = await this.#acquire(shardId, resume(), signal);
+        iterator = await this.#acquire(shardId, position, signal);
         continue;
       }
       if (signal.aborted) return;
       if (batch.length === 0) {
-        checkpoint = lastRead ?? checkpoint;
+        doneWith(lastRead);
         continue;
       }
 
       const invocation = await this.#invoke(shardId, batch);
-      o.onInvoke?.(invocation);
+      hook(o.onInvoke, invocation, o.onError);
       if (invocation.retryFrom === undefined) {
-        checkpoint = lastRead;
+        doneWith(lastRead);
         failing = undefined;
         continue;
       }
@@ -327,17 +331,14 @@ export class StreamEventSourceMapping {
           : { from: invocation.retryFrom, attempts: 1 };
       if (failing.attempts > (o.retryAttempts ?? 5)) {
         await this.#giveUp(shardId, batch, failing);
-        checkpoint = lastRead;
+        doneWith(lastRead);
         failing = undefined;
         continue;
       }
+      position = { type: 'AT_SEQUENCE_NUMBER', sequenceNumber: invocation.retryFrom };
       await sleep(Math.min(5000, 250 * 2 ** (failing.attempts - 1)), signal);
       if (signal.aborted) return;
-      iterator = await this.#acquire(
-        shardId,
-        { type: 'AT_SEQUENCE_NUMBER', sequenceNumber: invocation.retryFrom },
-        signal,
-      );
+      iterator = await this.#acquire(shardId, position, signal);
     }
   }
 
@@ -470,6 +471,19 @@ function assertExactPattern(pattern: Record<string, unknown>, functionName: stri
       throw new EventSourceMappingError(
         `${functionName}: filter ${where} must be an object or a list of values`,
       );
+    }
+  }
+}
+
+/** Calls a caller's hook; a hook that throws is reported, never allowed to stop a poller or shard. */
+function hook<I>(fn: ((invocation: I) => void) | undefined, invocation: I, onError?: (err: Error) => void) {
+  try {
+    fn?.(invocation);
+  } catch (err) {
+    try {
+      onError?.(wrap('an onInvoke hook threw', err));
+    } catch {
+      // Nothing left to report to.
     }
   }
 }

@@ -212,6 +212,17 @@ describe('ChangeBatcher', () => {
     expect(b.size).toBe(0);
   });
 
+  it('never gives up a DELETE on transient failures: no resync or list would send it again', async () => {
+    const publisher = new FlakyPublisher({ gone: 'InternalFailure' }, 5);
+    const { b, value } = batcher(publisher, { maxAttempts: 3 });
+    b.enqueue(seen(route('gone', '9'), { change: 'DELETE' }));
+    void b.flush();
+    await eventually(() => value('forwarded_total') === 1, 'the delete, on its sixth attempt', 10_000);
+    expect(publisher.calls).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(value('failed_total', { reason: 'retriesExhausted' })).toBe(0);
+    expect(b.size).toBe(0);
+  });
+
   it('stores Secret data in the secret sink and puts only the reference and key names on the bus', async () => {
     const publisher = new RecordingEventPublisher();
     const sink = new MemorySecretSink();
