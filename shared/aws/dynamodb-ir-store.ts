@@ -241,7 +241,7 @@ export class DynamoDbIrStore implements IrStore, RejectionStore {
             [IR_ATTR.updatedAt]: { S: this.#now().toISOString() },
             [IR_TABLE.ttlAttribute]: { N: String(expiresAt) },
           },
-          ConditionExpression: 'attribute_not_exists(#pk) OR #version <= :version',
+          ConditionExpression: 'attribute_not_exists(#pk) OR #version < :version',
           ExpressionAttributeNames: { '#pk': PK, '#version': IR_ATTR.version },
           ExpressionAttributeValues: { ':version': { N: String(rejection.version) } },
         }),

@@ -33,8 +33,9 @@ export interface ProxyRejection {
 /** Port: where NACKs are kept between the translate function and the snapshot builder. */
 export interface RejectionStore {
   /**
-   * Records the NACK unless one of a newer version is stored for the same Gateway and type;
-   * another node's NACK of the same version replaces it (`stale` otherwise).
+   * Records the NACK unless one of the same or a newer version is stored for the same Gateway and
+   * type (`stale`): the first NACK of a version stands, so more proxies rejecting it, or the same
+   * proxy retrying, do not rewrite the item and rebuild the cluster each time.
    */
   putRejection(clusterId: string, rejection: ProxyRejection): Promise<IrWriteOutcome>;
   listRejections(clusterId: string): Promise<ProxyRejection[]>;

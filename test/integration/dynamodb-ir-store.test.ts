@@ -3,7 +3,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbIrStore } from '../../shared/aws/dynamodb-ir-store.ts';
 import { ensureIrTable } from '../../shared/aws/provision.ts';
 import type { AnyIrItem, ResourceStatus } from '../../shared/ir/types.ts';
-import { IR_TABLE, irPartitionKey, irSortKey } from '../../shared/pipeline/definition.ts';
+import {
+  IR_TABLE,
+  irPartitionKey,
+  irSortKey,
+  proxyRejectionSortKey,
+} from '../../shared/pipeline/definition.ts';
 import { uniqueName, useEmulator } from '../support/moto.ts';
 import { item } from '../unit/xds/ir-builders.ts';
 
@@ -202,5 +207,43 @@ describe('DynamoDbIrStore', () => {
     expect(stored).toHaveLength(10);
     expect(stored).toContainEqual(status('r0', 'changed'));
     expect(await store.listCluster('st')).toEqual([]);
+  });
+
+  it('keeps the first NACK of a version per Gateway and type, replaced only by a newer version', async () => {
+    // Prepare
+    const gateway = { namespace: 'infra', name: 'edge' };
+    const typeUrl = 'type.googleapis.com/envoy.config.listener.v3.Listener';
+    const nack = (version: number, nodeId: string) => ({
+      gateway,
+      nodeId,
+      typeUrl,
+      version,
+      message: `bad listener in v${version}`,
+      at: NOW.toISOString(),
+    });
+
+    // Act
+    const outcomes = [
+      await store.putRejection('nk', nack(3, 'edge-1')),
+      await store.putRejection('nk', nack(3, 'edge-2')),
+      await store.putRejection('nk', nack(2, 'edge-1')),
+      await store.putRejection('nk', nack(4, 'edge-2')),
+      await store.putRejection('nk', { ...nack(4, 'edge-1'), typeUrl: `${typeUrl}x` }),
+    ];
+
+    // Assess
+    expect(outcomes).toEqual(['written', 'stale', 'stale', 'written', 'written']);
+    const stored = await store.listRejections('nk');
+    expect(stored).toHaveLength(2);
+    expect(stored).toContainEqual(nack(4, 'edge-2'));
+    expect(await store.listCluster('nk')).toEqual([]);
+    const raw = await dynamo.send(
+      new GetItemCommand({
+        TableName: tableName,
+        Key: { pk: { S: irPartitionKey('nk') }, sk: { S: proxyRejectionSortKey(gateway, typeUrl) } },
+        ConsistentRead: true,
+      }),
+    );
+    expect(Number(raw.Item?.[IR_TABLE.ttlAttribute]?.N)).toBeGreaterThan(NOW.getTime() / 1000);
   });
 });

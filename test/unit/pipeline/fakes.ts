@@ -79,7 +79,7 @@ export class MemoryIrStore implements IrStore, RejectionStore {
   async putRejection(clusterId: string, rejection: ProxyRejection): Promise<IrWriteOutcome> {
     const key = `${clusterId}|${rejection.gateway.namespace}/${rejection.gateway.name}#${rejection.typeUrl}`;
     const current = this.rejections.get(key);
-    if (current && current.version > rejection.version) return 'stale';
+    if (current && current.version >= rejection.version) return 'stale';
     this.rejections.set(key, rejection);
     return 'written';
   }

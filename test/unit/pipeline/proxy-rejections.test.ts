@@ -86,7 +86,7 @@ describe('relay NACK messages', () => {
     );
   });
 
-  it('keeps the newest version per Gateway and type', async () => {
+  it('keeps the first NACK of the newest version per Gateway and type', async () => {
     // Prepare
     const store = new MemoryIrStore();
     await recordRelayNack(nack({ version: '4' }), store);
@@ -99,11 +99,11 @@ describe('relay NACK messages', () => {
     // Assess
     expect([older.outcome, sameVersionOtherNode.outcome, otherType.outcome]).toEqual([
       'stale',
-      'written',
+      'stale',
       'written',
     ]);
     expect((await store.listRejections('c1')).map((r) => [r.typeUrl, r.version, r.nodeId])).toEqual([
-      [LISTENER, 4, 'other'],
+      [LISTENER, 4, 'envoy-edge-7f9c'],
       [CLUSTER, 2, 'envoy-edge-7f9c'],
     ]);
   });
