@@ -117,7 +117,11 @@ export class ManifestFeed {
           if (sync.upserts.length + sync.deletes.length + sync.problems.length + sync.warnings.length > 0)
             handlers.onSync(sync);
         },
-        (err) => handlers.onError(err as Error),
+        (err) => {
+          handlers.onError(err as Error);
+          // A failed sync (the emulator or the bus refused) is tried again, not left for the next edit.
+          if (!closed && !timer) timer = setTimeout(run, 2_000);
+        },
       );
     };
     const schedule = () => {
@@ -128,7 +132,12 @@ export class ManifestFeed {
     let poll: NodeJS.Timeout | undefined;
     try {
       watcher = watch(this.dir, { recursive: true }, schedule);
-      watcher.on('error', (err) => handlers.onError(err));
+      watcher.on('error', (err) => {
+        // A watcher that failed is dead: report it and keep going by polling.
+        handlers.onError(err);
+        watcher?.close();
+        poll ??= setInterval(schedule, 1000);
+      });
     } catch {
       poll = setInterval(schedule, 1000);
     }
