@@ -1,10 +1,11 @@
 // SnapshotReader on a local directory in the S3 layout (what `translate --to snapshot` writes). The
-// ETag is a stat stamp (mtime, size, inode): an unchanged `latest.json` costs one stat, and a
-// pointer replaced by rename (how FsSnapshotStore moves it) always gets a new inode. Used by the
-// agent and by the relay's directory source.
+// ETag is the sha256 of the content: `latest.json` is small, and a stat stamp (mtime, size, inode)
+// can miss a pointer replaced twice within one timestamp tick by a file that reuses the inode.
+// Used by the agent and by the relay's directory source.
 
+import { createHash } from 'node:crypto';
 import type { Dirent } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { SnapshotReader, SnapshotReadResult } from '../ports/snapshot-reader.ts';
 
@@ -20,10 +21,10 @@ export class DirectorySnapshotReader implements SnapshotReader {
   async getIfChanged(key: string, etag?: string): Promise<SnapshotReadResult> {
     const path = join(this.root, key);
     try {
-      const s = await stat(path);
-      const stamp = `${s.mtimeMs}-${s.size}-${s.ino}`;
-      if (stamp === etag) return { kind: 'notModified' };
-      return { kind: 'found', body: new Uint8Array(await readFile(path)), etag: stamp };
+      const body = new Uint8Array(await readFile(path));
+      const tag = createHash('sha256').update(body).digest('hex');
+      if (tag === etag) return { kind: 'notModified' };
+      return { kind: 'found', body, etag: tag };
     } catch (error) {
       if (isMissing(error)) return { kind: 'notFound' };
       throw error;
