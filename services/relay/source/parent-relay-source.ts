@@ -143,7 +143,14 @@ export class ParentRelaySource implements SnapshotSource {
       held.idleTimer = setTimeout(
         () => {
           held.idleTimer = undefined;
-          if (held.demand === 0) held.feed.idle();
+          if (held.demand !== 0) return;
+          held.feed.idle();
+          // A gateway the parent never had (a typo, or a client trying names) is forgotten, so the
+          // feeds cannot grow without bound; one with a snapshot stays for the next proxy.
+          if (held.feed.version === 0 && this.#feeds.get(nodeCluster) === held) {
+            held.feed.stop();
+            this.#feeds.delete(nodeCluster);
+          }
         },
         this.options.idleCloseMs ?? 5 * 60_000,
       );
