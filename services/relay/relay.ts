@@ -2,6 +2,7 @@
 // from it (plaintext, TLS, or mTLS with an authorization policy), and the admin HTTP server.
 // `startRelay` wires them and returns a handle to stop them.
 
+import { type AddressInfo, createServer } from 'node:net';
 import { hostname } from 'node:os';
 import { Server } from '@grpc/grpc-js';
 import { parseNodeCluster } from '../../shared/snapshot/layout.ts';
@@ -18,6 +19,9 @@ import { RelayMetrics } from './relay-metrics.ts';
 import { SnapshotCache } from './snapshot-cache.ts';
 import type { SnapshotSource } from './source/snapshot-source.ts';
 import { type RelayTls, serverCredentials } from './tls.ts';
+
+/** Pending connections the ADS listener queues (the kernel caps it at net.core.somaxconn). */
+const LISTEN_BACKLOG = 4096;
 
 export interface RelayOptions {
   source: SnapshotSource;
@@ -176,14 +180,25 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
         }),
   });
   server.addService(adsServiceDefinition, adsServiceImplementation(env, streams));
+  // The relay accepts connections itself and hands them to grpc-js: bindAsync listens with Node's
+  // default backlog of 511, which overflowed when thousands of Envoys (re)connected at once (see
+  // bench/README.md); the kernel caps LISTEN_BACKLOG at net.core.somaxconn.
+  const injector = server.createConnectionInjector(serverCredentials(options.tls));
+  const listener = createServer({ noDelay: true }, (socket) => injector.injectConnection(socket));
   let port: number;
   try {
-    port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(formatHostPort(options.listen), serverCredentials(options.tls), (error, bound) =>
-        error ? reject(error) : resolve(bound),
-      ),
-    );
+    port = await new Promise<number>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen(
+        { host: options.listen.host, port: options.listen.port, backlog: LISTEN_BACKLOG },
+        () => {
+          listener.off('error', reject);
+          resolve((listener.address() as AddressInfo).port);
+        },
+      );
+    });
   } catch (error) {
+    injector.destroy();
     await options.source.stop();
     await admin?.close();
     await nackReporter.close?.();
@@ -191,6 +206,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       cause: error,
     });
   }
+  listener.on('error', (error) => log.error('ADS listener failed', { error }));
   log.info('relay listening', {
     ads: formatHostPort({ host: options.listen.host, port }),
     tls: options.tls ? (options.tls.clientCa ? 'mutual' : 'server') : 'off',
@@ -212,6 +228,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       stopped = true;
       await options.source.stop();
       // ADS streams never end on their own, so a graceful shutdown would wait forever.
+      listener.close();
+      injector.destroy();
       server.forceShutdown();
       for (const s of streams) s.close();
       streams.clear();
