@@ -1,6 +1,7 @@
 // The translate function: SQS messages (each the EventBridge change event a rule delivered) →
 // validated change events → IR writes. A relay NACK, routed here by its own rule, is recorded for
-// the snapshot builder to turn into Gateway status. Each record stands alone: a record that fails, including
+// the snapshot builder to turn into Gateway status; a forwarder's Collection Listed event
+// tombstones the IR items its list no longer holds. Each record stands alone: a record that fails, including
 // a poison message whose detail is invalid, is reported in `batchItemFailures` so SQS redelivers
 // only it, and after maxReceiveCount moves it to the dead-letter queue; the rest go through.
 
@@ -13,6 +14,7 @@ import {
   ChangeEventError,
 } from '../../shared/pipeline/apply-change-event.ts';
 import { parsePipelineMessage } from '../../shared/pipeline/change-event-message.ts';
+import { reconcileCollection } from '../../shared/pipeline/collection-listed.ts';
 import { type RejectionStore, recordRelayNack } from '../../shared/pipeline/proxy-rejections.ts';
 import { type Observability, withObservability } from '../shared/observability.ts';
 
@@ -39,6 +41,24 @@ export function createHandler(deps: TranslateHandlerDeps) {
           clusterId: message.detail.clusterId,
           rejection,
           outcome,
+        });
+        return;
+      }
+      if (message.type === 'collection-listed') {
+        const d = message.detail;
+        const result = await reconcileCollection(d, deps);
+        const tombstoned = result.deleted.filter((r) => r.outcome === 'written');
+        metrics.addMetric('ListDeletesWritten', MetricUnit.Count, tombstoned.length);
+        logger.info('collection list reconciled', {
+          messageId: record.messageId,
+          clusterId: d.clusterId,
+          collection: `${d.group || 'core'}/${d.kind}`,
+          namespace: d.namespace ?? '(all)',
+          resourceVersion: d.resourceVersion,
+          outcome: result.outcome,
+          kept: result.kept,
+          tombstoned: tombstoned.map((r) => `${r.id.namespace ? `${r.id.namespace}/` : ''}${r.id.name}`),
+          newerThanList: result.deleted.length - tombstoned.length,
         });
         return;
       }

@@ -9,8 +9,12 @@
 // (the next resync sends the object again) and without limit for DELETEs (nothing would send them
 // again). Everything else (a non-retryable code, an object that cannot be mapped) is logged and
 // counted in failed_total: nothing is dropped silently.
+//
+// Lists. A Collection Listed event (one per successful list of a kind and namespace scope) waits
+// here too, keyed by its scope, the newest list replacing an older one still pending; like a
+// DELETE it is retried as long as the process runs, since only the next list would send it again.
 
-import type { ChangeEventDetail } from '../../shared/events/change-event.ts';
+import { collectionListedDetail, collectionListedEvent } from '../../shared/pipeline/collection-listed.ts';
 import {
   ObjectMappingError,
   type ObjectToChangeEventDeps,
@@ -18,11 +22,15 @@ import {
   toOutboundEvent,
 } from '../../shared/pipeline/object-to-change-event.ts';
 import { RETRYABLE_PUT_EVENTS_CODES } from '../../shared/pipeline/put-events-batches.ts';
-import { EventPublishError, type EventPublisher } from '../../shared/ports/event-publisher.ts';
+import {
+  EventPublishError,
+  type EventPublisher,
+  type OutboundEvent,
+} from '../../shared/ports/event-publisher.ts';
 import type { Logger } from '../common/log.ts';
 import { type Backoff, reconnectDelayMs } from './backoff.ts';
 import type { ForwarderMetrics } from './forwarder-metrics.ts';
-import type { Observation } from './kind-informer.ts';
+import type { Listing, Observation } from './kind-informer.ts';
 
 export interface ChangeBatcherOptions {
   clusterId: string;
@@ -46,14 +54,18 @@ export interface ChangeBatcherOptions {
   random?: () => number;
 }
 
+/** What waits to be sent: an observed change, or a list's Collection Listed event. */
+type Outgoing = Observation | (Listing & { change: 'LISTED' });
+
 interface Pending {
   key: string;
-  observation: Observation;
+  observation: Outgoing;
   attempts: number;
 }
 
 type Sent = { pending: Pending; outcome: 'forwarded' | 'requeued' | 'failed' };
-type Mapped = { pending: Pending; detail?: ChangeEventDetail; error?: unknown };
+type Ready = { pending: Pending; event: OutboundEvent; observedAt: string };
+type Mapped = { pending: Pending; ready?: Ready; error?: unknown };
 
 export class ChangeBatcher {
   readonly #o: Required<Omit<ChangeBatcherOptions, 'now' | 'random'>> &
@@ -61,6 +73,8 @@ export class ChangeBatcher {
   readonly #pending = new Map<string, Pending>();
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
+  /** The changes of the PutEvents call under way: no longer pending, not yet sent. */
+  readonly #inFlight = new Set<Pending>();
   #failedFlushes = 0;
   #closed = false;
 
@@ -72,7 +86,12 @@ export class ChangeBatcher {
     return this.#pending.size;
   }
 
-  enqueue(observation: Observation): void {
+  /** Queues the Collection Listed event of one list (after the list's own changes). */
+  enqueueListing(listing: Listing): void {
+    this.enqueue({ ...listing, change: 'LISTED' });
+  }
+
+  enqueue(observation: Outgoing): void {
     const key = keyOf(observation);
     const existing = this.#pending.get(key);
     if (existing && !supersedes(observation, existing.observation)) return;
@@ -91,23 +110,26 @@ export class ChangeBatcher {
 
   /**
    * Stops the timers and sends what is pending, retrying transient failures until `timeoutMs`.
-   * Returns how many changes could not be sent (they are counted as failed, reason `shutdown`).
+   * Returns how many changes could not be sent (they are counted as failed, reason `shutdown`),
+   * at the deadline even when a PutEvents call is still under way: its changes count as unsent,
+   * since nothing confirmed them.
    */
   async close(timeoutMs: number): Promise<{ unsent: number }> {
     this.#closed = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const deadline = Date.now() + timeoutMs;
-    await this.#running;
+    if (this.#running) await until(this.#running, deadline);
     while (this.#pending.size > 0 && Date.now() < deadline) {
-      await this.#kick();
-      if (this.#pending.size === 0) break;
+      await until(this.#kick(), deadline);
+      if (this.#pending.size === 0 && this.#inFlight.size === 0) break;
+      if (Date.now() >= deadline) break;
       const delay = reconnectDelayMs(this.#failedFlushes, this.#o.backoff, this.#o.random);
       await new Promise((resolve) =>
         setTimeout(resolve, Math.min(delay, Math.max(0, deadline - Date.now()))),
       );
     }
-    const unsent = [...this.#pending.values()];
+    const unsent = [...this.#inFlight, ...this.#pending.values()];
     this.#pending.clear();
     for (const p of unsent) this.#o.metrics.failed.inc({ kind: p.observation.kind.name, reason: 'shutdown' });
     if (unsent.length > 0) {
@@ -146,8 +168,13 @@ export class ChangeBatcher {
   async #drain(): Promise<void> {
     while (this.#pending.size > 0) {
       const batch = [...this.#pending.values()].slice(0, this.#o.maxPerFlush);
-      for (const p of batch) this.#pending.delete(p.key);
-      const results = await this.#send(batch);
+      for (const p of batch) {
+        this.#pending.delete(p.key);
+        this.#inFlight.add(p);
+      }
+      const results = await this.#send(batch).finally(() => {
+        for (const p of batch) this.#inFlight.delete(p);
+      });
       const requeued = results.filter((r) => r.outcome === 'requeued');
       for (const r of requeued) this.#requeue(r.pending);
       if (requeued.length > 0) {
@@ -162,21 +189,17 @@ export class ChangeBatcher {
     const { metrics, log } = this.#o;
     const mapped = await mapLimited(batch, this.#o.mappingConcurrency, async (pending): Promise<Mapped> => {
       try {
-        const detail = await objectToChangeEvent(
-          { ...pending.observation, clusterId: this.#o.clusterId },
-          this.#o.mapping,
-        );
-        return { pending, detail };
+        return { pending, ready: await this.#map(pending) };
       } catch (error) {
         return { pending, error };
       }
     });
 
     const results: Sent[] = [];
-    const ready: Array<{ pending: Pending; detail: ChangeEventDetail }> = [];
+    const ready: Ready[] = [];
     for (const m of mapped) {
-      if (m.detail) {
-        ready.push({ pending: m.pending, detail: m.detail });
+      if (m.ready) {
+        ready.push(m.ready);
         continue;
       }
       // A mapping error is the object's own fault; anything else (S3, Secrets Manager) may heal.
@@ -192,7 +215,7 @@ export class ChangeBatcher {
 
     let failures = new Map<number, { errorCode: string; errorMessage: string }>();
     try {
-      const summary = await this.#o.publisher.putEvents(ready.map((r) => toOutboundEvent(r.detail)));
+      const summary = await this.#o.publisher.putEvents(ready.map((r) => r.event));
       if (summary.retries > 0) metrics.retried.inc({}, summary.retries);
     } catch (err) {
       if (!(err instanceof EventPublishError)) {
@@ -229,10 +252,32 @@ export class ChangeBatcher {
     // Lag: the longest any change of this call waited between being observed and being accepted.
     const forwarded = ready.filter((_, i) => !failures.has(i));
     if (forwarded.length > 0) {
-      const oldest = Math.min(...forwarded.map((r) => new Date(r.detail.observedAt).getTime()));
+      const oldest = Math.min(...forwarded.map((r) => new Date(r.observedAt).getTime()));
       metrics.lagSeconds.set({}, Math.max(0, this.#now().getTime() - oldest) / 1000);
     }
     return this.#counted(results);
+  }
+
+  async #map(pending: Pending): Promise<Ready> {
+    const o = pending.observation;
+    if (o.change === 'LISTED') {
+      const detail = await collectionListedDetail(
+        {
+          clusterId: this.#o.clusterId,
+          group: o.kind.group,
+          version: o.kind.version,
+          kind: o.kind.kind,
+          namespace: o.namespace,
+          resourceVersion: o.resourceVersion,
+          observedAt: o.observedAt,
+          names: o.names,
+        },
+        this.#o.mapping,
+      );
+      return { pending, event: collectionListedEvent(detail), observedAt: detail.observedAt };
+    }
+    const detail = await objectToChangeEvent({ ...o, clusterId: this.#o.clusterId }, this.#o.mapping);
+    return { pending, event: toOutboundEvent(detail), observedAt: detail.observedAt };
   }
 
   #counted(results: Sent[]): Sent[] {
@@ -247,9 +292,9 @@ export class ChangeBatcher {
     const newer = this.#pending.get(pending.key);
     if (newer && !supersedes(pending.observation, newer.observation)) return;
     // An UPSERT given up on comes back with the next resync or list; nothing regenerates a DELETE
-    // (the object is gone from the cache), so transient failures of deletes are retried as long as
-    // the process runs.
-    if (attempts >= this.#o.maxAttempts && pending.observation.change !== 'DELETE') {
+    // (the object is gone from the cache) or a list's event until the next list, so transient
+    // failures of those are retried as long as the process runs.
+    if (attempts >= this.#o.maxAttempts && pending.observation.change === 'UPSERT') {
       this.#o.metrics.failed.inc({ kind: pending.observation.kind.name, reason: 'retriesExhausted' });
       this.#o.log.error('change event given up after repeated transient failures', {
         object: pending.key,
@@ -266,13 +311,15 @@ export class ChangeBatcher {
   }
 }
 
-function keyOf(o: Observation): string {
+function keyOf(o: Outgoing): string {
+  if (o.change === 'LISTED') return `listed ${o.kind.group || 'core'}/${o.kind.kind} ${o.namespace ?? '*'}`;
   const ns = o.object.metadata.namespace ?? '';
   return `${o.kind.group || 'core'}/${o.kind.kind} ${ns ? `${ns}/` : ''}${o.object.metadata.name}`;
 }
 
-function versionOf(o: Observation): bigint {
+function versionOf(o: Outgoing): bigint {
   try {
+    if (o.change === 'LISTED') return BigInt(o.resourceVersion);
     return BigInt(o.resourceVersion ?? o.object.metadata.resourceVersion ?? '0');
   } catch {
     return 0n;
@@ -280,11 +327,26 @@ function versionOf(o: Observation): bigint {
 }
 
 /** Whether `next` replaces `current`: newer, or the same version seen by a watch rather than a resync. */
-function supersedes(next: Observation, current: Observation): boolean {
+function supersedes(next: Outgoing, current: Outgoing): boolean {
   const a = versionOf(next);
   const b = versionOf(current);
-  return a > b || (a === b && next.origin !== 'resync');
+  return a > b || (a === b && !(next.change !== 'LISTED' && next.origin === 'resync'));
 }
+
+/** Waits for `promise` (its failure included), but not past `deadline` (epoch ms). */
+async function until(promise: Promise<unknown>, deadline: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+  });
+  try {
+    await Promise.race([promise.then(noop, noop), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function noop(): void {}
 
 async function mapLimited<T, R>(
   items: readonly T[],

@@ -1,6 +1,7 @@
 // The forwarder process: one informer per watched kind (per namespace when namespaces are given)
-// feeding the change batcher, a periodic resync of every cached object (`origin: resync`), and
-// the metrics endpoint. `startForwarder` wires them and returns a handle; `stop()` stops the
+// feeding the change batcher, a Collection Listed event after every successful list (so the
+// pipeline drops objects deleted while nothing watched), a periodic resync of every cached object
+// (`origin: resync`), and the metrics endpoint. `startForwarder` wires them and returns a handle; `stop()` stops the
 // informers first, then sends what is pending (the SIGTERM flush).
 
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -14,7 +15,7 @@ import type { Backoff } from './backoff.ts';
 import { ChangeBatcher } from './change-batcher.ts';
 import { ForwarderConfigError } from './errors.ts';
 import { ForwarderMetrics } from './forwarder-metrics.ts';
-import { KindInformer, type Observation } from './kind-informer.ts';
+import { KindInformer, type Listing, type Observation } from './kind-informer.ts';
 import { type RunningMetricsServer, startMetricsServer } from './metrics-server.ts';
 
 /**
@@ -94,6 +95,15 @@ export async function startForwarder(options: ForwarderOptions): Promise<Running
     metrics.observed.inc({ kind: o.kind.name, origin: o.origin, change: o.change });
     batcher.enqueue(o);
   };
+  const listed = (l: Listing) => {
+    log.info('collection listed', {
+      kind: l.kind.name,
+      namespace: l.namespace ?? 'all',
+      resourceVersion: l.resourceVersion,
+      objects: l.names.length,
+    });
+    batcher.enqueueListing(l);
+  };
 
   const namespaces = options.namespaces?.length ? options.namespaces : [undefined];
   const informers = options.kinds.flatMap((kind) =>
@@ -106,6 +116,7 @@ export async function startForwarder(options: ForwarderOptions): Promise<Running
           fieldSelector: kind.group === '' && kind.kind === 'Secret' ? SECRET_FIELD_SELECTOR : undefined,
           backoff,
           onChange: observe,
+          onListed: listed,
           log,
           metrics,
           pageSize: options.pageSize,

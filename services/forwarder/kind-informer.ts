@@ -7,7 +7,11 @@
 // - its own reconnect delay after a clean close is jittered and scaled the same way;
 // - a delete noticed on relist (the object is simply missing from the new list) carries the
 //   list's resourceVersion: the cached object only knows the version before the delete, and the
-//   delete happened after it and no later than the list.
+//   delete happened after it and no later than the list;
+// - after every successful list (first list, relist after 410), once each listed object has been
+//   handed to `onChange`, `onListed` gets the names the list returned and its resourceVersion, so
+//   the pipeline can drop objects deleted while nothing watched (a cache lost on restart sends no
+//   DELETE for them).
 
 import { type KubeConfig, type KubernetesObject, ListWatch } from '@kubernetes/client-node';
 import type { KubeObjectLike } from '../../shared/pipeline/object-to-change-event.ts';
@@ -27,6 +31,16 @@ export interface Observation {
   observedAt: Date;
 }
 
+/** One successful list of the informer's collection. */
+export interface Listing {
+  kind: WatchedKind;
+  /** The namespace scope; absent when the list covered every namespace (or a cluster-scoped kind). */
+  namespace?: string;
+  resourceVersion: string;
+  names: Array<{ namespace?: string; name: string }>;
+  observedAt: Date;
+}
+
 export interface KindInformerOptions {
   kubeConfig: KubeConfig;
   kind: WatchedKind;
@@ -35,6 +49,8 @@ export interface KindInformerOptions {
   fieldSelector?: string;
   backoff: Backoff;
   onChange: (observation: Observation) => void;
+  /** After each successful list, once its objects went to `onChange`. */
+  onListed?: (listing: Listing) => void;
   log: Logger;
   metrics: ForwarderMetrics;
   pageSize?: number;
@@ -136,7 +152,37 @@ export class KindInformer {
     this.#failures = 0;
     this.#synced = true;
     if (this.#state !== 'stopped') this.#state = 'synced';
+    this.#afterList(result.items, this.#listVersion);
     return result;
+  }
+
+  /**
+   * ListWatch hands the returned list to its add/update/delete handlers synchronously, in the
+   * microtasks that follow this promise; a macrotask runs after all of them, so by then every
+   * UPSERT of the list is with `onChange`.
+   */
+  #afterList(items: readonly KubernetesObject[], resourceVersion: string | undefined): void {
+    const onListed = this.#options.onListed;
+    if (!onListed) return;
+    if (!resourceVersion) {
+      this.#options.log.warn('list without a resourceVersion; deletes it implies cannot be sent', {
+        kind: this.kind.name,
+        path: this.path,
+      });
+      return;
+    }
+    const names = items.map((o) =>
+      o.metadata?.namespace
+        ? { namespace: o.metadata.namespace, name: o.metadata.name ?? '' }
+        : { name: o.metadata?.name ?? '' },
+    );
+    const observedAt = this.#now();
+    setImmediate(() => {
+      if (this.#state === 'stopped') return;
+      const listing: Listing = { kind: this.kind, resourceVersion, names, observedAt };
+      if (this.namespace) listing.namespace = this.namespace;
+      onListed(listing);
+    });
   }
 
   #onWatchEvent(type: string, object: unknown): void {

@@ -21,6 +21,13 @@ export const PUT_EVENTS_MAX_BYTES = 256 * 1024;
 
 const dnsLabelish = z.string().min(1).max(253);
 
+/** Shared with the Collection Listed event (collection-listed.ts). */
+export const ClusterIdSchema = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a DNS label');
+export const ObjectNameSchema = dnsLabelish;
+export const ResourceVersionSchema = z.string().regex(/^\d+$/, 'must be a decimal integer string');
+
 export const ObjectRefSchema = z.object({
   bucket: z.string().min(3),
   key: z.string().min(1),
@@ -36,7 +43,7 @@ export const SecretDataRefSchema = z.object({
 export const ChangeEventDetailSchema = z
   .object({
     schemaVersion: z.literal(CHANGE_EVENT_SCHEMA_VERSION),
-    clusterId: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a DNS label'),
+    clusterId: ClusterIdSchema,
     group: z.string(),
     version: z.string().min(1),
     kind: z.string().min(1),
@@ -44,7 +51,7 @@ export const ChangeEventDetailSchema = z
     name: dnsLabelish,
     uid: z.string().optional(),
     /** Decimal string; compared as an integer (see docs/pipeline.md for the caveat). */
-    resourceVersion: z.string().regex(/^\d+$/, 'must be a decimal integer string'),
+    resourceVersion: ResourceVersionSchema,
     generation: z.number().int().nonnegative().optional(),
     change: z.enum(['UPSERT', 'DELETE']),
     origin: z.enum(['watch', 'audit', 'resync', 'api']),

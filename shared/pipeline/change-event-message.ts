@@ -1,6 +1,7 @@
 // Reading a change event as delivered to a consumer: an EventBridge event (the body of an SQS
 // message, when a rule targets a queue) whose `detail` must satisfy ChangeEventDetailSchema, or,
-// for the translate function, a relay's NACK (relay-events.ts), which arrives on the same queue.
+// for the translate function, a relay's NACK (relay-events.ts) or a forwarder's Collection Listed
+// event (collection-listed.ts), which arrive on the same queue.
 // Errors name every bad field, so a poison message explains itself in the logs and the DLQ.
 
 import { z } from 'zod';
@@ -10,6 +11,11 @@ import {
   type ChangeEventDetail,
   ChangeEventDetailSchema,
 } from '../events/change-event.ts';
+import {
+  COLLECTION_LISTED_DETAIL_TYPE,
+  type CollectionListedDetail,
+  CollectionListedDetailSchema,
+} from '../events/collection-listed.ts';
 import { fieldPath } from '../translate/common.ts';
 import { ChangeEventError } from './apply-change-event.ts';
 import {
@@ -33,9 +39,10 @@ export function parseChangeEventMessage(body: string): ChangeEventDetail {
 /** What the translate function's queue carries. */
 export type PipelineMessage =
   | { type: 'change'; detail: ChangeEventDetail }
-  | { type: 'relay-nack'; detail: RelayNackDetail };
+  | { type: 'relay-nack'; detail: RelayNackDetail }
+  | { type: 'collection-listed'; detail: CollectionListedDetail };
 
-/** A change event or a relay NACK, told apart by source and detail-type. */
+/** A change event, a Collection Listed event or a relay NACK, told apart by source and detail-type. */
 export function parsePipelineMessage(body: string): PipelineMessage {
   const value = parseBody(body);
   const envelope = value as { source?: unknown; 'detail-type'?: unknown } | null;
@@ -44,6 +51,14 @@ export function parsePipelineMessage(body: string): PipelineMessage {
     if (!detail.success)
       throw new ChangeEventError(`invalid relay NACK: ${describeIssues(detail.error, 'detail')}`);
     return { type: 'relay-nack', detail: detail.data };
+  }
+  if (envelope?.source === CHANGE_EVENT_SOURCE && envelope['detail-type'] === COLLECTION_LISTED_DETAIL_TYPE) {
+    const detail = CollectionListedDetailSchema.safeParse((value as { detail?: unknown }).detail);
+    if (!detail.success)
+      throw new ChangeEventError(
+        `invalid Collection Listed event: ${describeIssues(detail.error, 'detail')}`,
+      );
+    return { type: 'collection-listed', detail: detail.data };
   }
   return { type: 'change', detail: parseChangeEvent(value) };
 }

@@ -30,20 +30,39 @@ export async function resolveObject(
 ): Promise<Record<string, unknown> | undefined> {
   if (detail.object) return detail.object;
   if (!detail.objectRef) return undefined;
-  if (!claimCheck) {
-    throw new ClaimCheckError(`${describeRef(detail.objectRef)}: no claim check is configured to read it`);
-  }
-  const body = await claimCheck.get(detail.objectRef);
-  let value: unknown;
-  try {
-    value = JSON.parse(new TextDecoder().decode(body));
-  } catch (err) {
-    throw new ClaimCheckError(`${describeRef(detail.objectRef)}: not JSON`, { cause: err });
-  }
+  const value = await readClaimChecked(detail.objectRef, claimCheck);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ClaimCheckError(`${describeRef(detail.objectRef)}: not a JSON object`);
   }
   return value as Record<string, unknown>;
+}
+
+/**
+ * Any JSON value, claim-checked when its encoding exceeds the threshold: the reference, or
+ * undefined when the value is small enough to travel inline.
+ */
+export async function offloadLargeJson(
+  value: unknown,
+  claimCheck: ClaimCheck,
+  name: string,
+  thresholdBytes: number = CLAIM_CHECK_THRESHOLD_BYTES,
+): Promise<ObjectRef | undefined> {
+  const body = new TextEncoder().encode(JSON.stringify(value));
+  if (body.byteLength <= thresholdBytes) return undefined;
+  return claimCheck.put(body, name);
+}
+
+/** Reads and parses a claim-checked JSON value (verified by the ClaimCheck). */
+export async function readClaimChecked(ref: ObjectRef, claimCheck: ClaimCheck | undefined): Promise<unknown> {
+  if (!claimCheck) {
+    throw new ClaimCheckError(`${describeRef(ref)}: no claim check is configured to read it`);
+  }
+  const body = await claimCheck.get(ref);
+  try {
+    return JSON.parse(new TextDecoder().decode(body));
+  } catch (err) {
+    throw new ClaimCheckError(`${describeRef(ref)}: not JSON`, { cause: err });
+  }
 }
 
 /** `<clusterId>/<group|core>/<Kind>/<namespace|cluster>/<name>`: readable keys, nothing more. */

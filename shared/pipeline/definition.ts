@@ -3,6 +3,7 @@
 // table's keys, the snapshot bucket's layout settings.
 
 import { CHANGE_EVENT_DETAIL_TYPE, CHANGE_EVENT_SOURCE } from '../events/change-event.ts';
+import { COLLECTION_LISTED_DETAIL_TYPE } from '../events/collection-listed.ts';
 
 export const SNAPSHOT_EVENT_SOURCE = 'fleetplane.snapshots';
 export const SNAPSHOT_PUBLISHED_DETAIL_TYPE = 'Snapshot Published';
@@ -29,7 +30,7 @@ export interface BusEventRule extends RuleBase {
   detailType: string;
 }
 
-/** A rule delivering to the translate function: one per kind family, plus the relays' NACKs. */
+/** A rule delivering to the translate function: one per kind family, the relays' NACKs, the forwarder's lists. */
 export type TranslatorRule = ChangeEventRule | BusEventRule;
 
 export const TRANSLATOR_RULES: readonly TranslatorRule[] = [
@@ -57,6 +58,14 @@ export const TRANSLATOR_RULES: readonly TranslatorRule[] = [
     description: 'relay NACKs: a proxy rejected a snapshot version (becomes a Gateway status condition)',
     source: PROXY_EVENT_SOURCE,
     detailType: NACK_DETAIL_TYPE,
+  },
+  {
+    // The translate function tombstones the IR items of the listed kind and scope that the list
+    // no longer names: deletes no watch saw (docs/pipeline.md, "List reconciliation").
+    id: 'CollectionListed',
+    description: 'forwarder lists: tombstone IR items of a kind the list no longer holds',
+    source: CHANGE_EVENT_SOURCE,
+    detailType: COLLECTION_LISTED_DETAIL_TYPE,
   },
 ];
 

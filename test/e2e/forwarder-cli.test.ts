@@ -2,7 +2,8 @@
 // Kubernetes API (recorded list and watch responses over HTTP), the bus on the emulator (moto, or
 // AWS_ENDPOINT_URL) through AWS_ENDPOINT_URL, an EventBridge rule delivering to SQS. Changes wait
 // for the flush interval (an hour here) until SIGTERM, which must send them before the process
-// exits. A Secret's value lands in Secrets Manager; the bus only sees the reference.
+// exits. A Secret's value lands in Secrets Manager; the bus only sees the reference. Each list is
+// followed by its Collection Listed event.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -21,6 +22,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChangeEventDetail } from '../../shared/events/change-event.ts';
+import type { CollectionListedDetail } from '../../shared/events/collection-listed.ts';
 import { uniqueName, useEmulator } from '../support/moto.ts';
 import { eventually, FakeKubeApi } from '../unit/forwarder/fake-kube-api.ts';
 import { fixture, ROUTES_PATH, SECRETS_PATH } from '../unit/forwarder/fixtures.ts';
@@ -64,13 +66,15 @@ afterAll(async () => {
   await api.stop();
 });
 
-async function receive(): Promise<ChangeEventDetail[]> {
+type Received =
+  | { 'detail-type': 'Kubernetes Object Change'; detail: ChangeEventDetail }
+  | { 'detail-type': 'Kubernetes Collection Listed'; detail: CollectionListedDetail };
+
+async function receive(): Promise<Received[]> {
   const res = await sqs.send(
     new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
   );
-  return (res.Messages ?? []).map(
-    (m) => (JSON.parse(m.Body ?? '{}') as { detail: ChangeEventDetail }).detail,
-  );
+  return (res.Messages ?? []).map((m) => JSON.parse(m.Body ?? '{}') as Received);
 }
 
 function exited(child: ChildProcess): Promise<number | null> {
@@ -140,9 +144,23 @@ describe('fleetplane forwarder (child process)', () => {
     expect(await code, stderr).toBe(0);
     expect(stderr).toContain('"unsent":0');
 
-    const received: ChangeEventDetail[] = [];
+    const events: Received[] = [];
     const deadline = Date.now() + 15_000;
-    while (received.length < 3 && Date.now() < deadline) received.push(...(await receive()));
+    while (events.length < 5 && Date.now() < deadline) events.push(...(await receive()));
+    const received = events.flatMap((e) =>
+      e['detail-type'] === 'Kubernetes Object Change' ? [e.detail] : [],
+    );
+    const listed = events.flatMap((e) =>
+      e['detail-type'] === 'Kubernetes Collection Listed' ? [e.detail] : [],
+    );
+    expect(
+      listed
+        .map(
+          (l) =>
+            `${l.kind}@${l.resourceVersion} ${l.names?.map((n) => `${n.namespace}/${n.name}`).join(',')}`,
+        )
+        .sort(),
+    ).toEqual(['HTTPRoute@48213 shop/checkout,shop/catalog', 'Secret@52310 shop/openai-key']);
     expect(received.map((d) => `${d.kind} ${d.namespace}/${d.name}@${d.resourceVersion}`).sort()).toEqual([
       'HTTPRoute shop/catalog@48102',
       'HTTPRoute shop/checkout@47990',

@@ -1,6 +1,7 @@
 // ChangeBatcher: coalescing per object, sends of at most ten, the publisher's PutEvents batching
 // and retries (the real EventBridgePublisher over a client that injects entry failures), requeues
-// of transient failures, failures counted by reason, Secrets kept off the bus, the shutdown flush.
+// of transient failures, failures counted by reason, Secrets kept off the bus, the shutdown flush
+// (bounded by its deadline even when PutEvents hangs), and Collection Listed events.
 
 import type { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +11,10 @@ import { ForwarderMetrics } from '../../../services/forwarder/forwarder-metrics.
 import type { Observation } from '../../../services/forwarder/kind-informer.ts';
 import { EventBridgePublisher } from '../../../shared/aws/event-bridge-publisher.ts';
 import type { ChangeEventDetail } from '../../../shared/events/change-event.ts';
+import {
+  COLLECTION_LISTED_DETAIL_TYPE,
+  type CollectionListedDetail,
+} from '../../../shared/events/collection-listed.ts';
 import type { KubeObjectLike } from '../../../shared/pipeline/object-to-change-event.ts';
 import {
   EventPublishError,
@@ -321,5 +326,97 @@ describe('ChangeBatcher', () => {
     expect(result).toEqual({ unsent: 1 });
     expect(value('failed_total', { reason: 'shutdown' })).toBe(1);
     expect(publisher.calls.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it.each([
+    ['a flush under way when close starts', true],
+    ['the send close itself starts', false],
+  ])('returns at the close deadline while PutEvents hangs (%s)', async (_, flushFirst) => {
+    // Prepare: PutEvents never answers until released.
+    let release: () => void = () => {};
+    const hanging: EventPublisher = {
+      putEvents: (events) =>
+        new Promise((resolve) => {
+          release = () => resolve({ sent: events.length, calls: 1, retries: 0 });
+        }),
+    };
+    const { b, value } = batcher(hanging);
+    b.enqueue(seen(route('a', '1')));
+    b.enqueue(seen(route('b', '2')));
+    if (flushFirst) void b.flush();
+
+    // Act
+    const started = Date.now();
+    const result = await b.close(150);
+    const elapsed = Date.now() - started;
+
+    // Assess: both changes were in the unanswered call, so neither is confirmed.
+    expect(elapsed).toBeLessThan(1000);
+    expect(result).toEqual({ unsent: 2 });
+    expect(value('failed_total', { reason: 'shutdown' })).toBe(2);
+    release();
+  });
+
+  it('sends a Collection Listed event after the changes, the newest list replacing a pending one', async () => {
+    const publisher = new RecordingEventPublisher();
+    const { b } = batcher(publisher);
+    const listing = (resourceVersion: string, names: string[]) => ({
+      kind: HTTPROUTE,
+      namespace: 'shop',
+      resourceVersion,
+      names: names.map((name) => ({ namespace: 'shop', name })),
+      observedAt: OBSERVED,
+    });
+    b.enqueue(seen(route('a', '10')));
+    b.enqueueListing(listing('20', ['a', 'b']));
+    b.enqueueListing(listing('30', ['a']));
+    b.enqueueListing(listing('25', ['a', 'b'])); // older than the pending one: ignored
+    await b.flush();
+    expect(publisher.events.map((e) => e.detailType)).toEqual([
+      'Kubernetes Object Change',
+      COLLECTION_LISTED_DETAIL_TYPE,
+    ]);
+    expect(publisher.events[1]?.detail).toEqual({
+      schemaVersion: 1,
+      clusterId: 'prod-eu',
+      group: 'gateway.networking.k8s.io',
+      version: 'v1',
+      kind: 'HTTPRoute',
+      namespace: 'shop',
+      resourceVersion: '30',
+      observedAt: OBSERVED.toISOString(),
+      names: [{ namespace: 'shop', name: 'a' }],
+    });
+  });
+
+  it('claim-checks the names of a large list, and keeps retrying a list like a DELETE', async () => {
+    const claimCheck = new MemoryClaimCheck();
+    let failuresLeft = 4;
+    const accepted: OutboundEvent[] = [];
+    const flaky: EventPublisher = {
+      async putEvents(events) {
+        if (failuresLeft-- > 0) throw new Error('connect ETIMEDOUT');
+        accepted.push(...events);
+        return { sent: events.length, calls: 1, retries: 0 };
+      },
+    };
+    const { b, value } = batcher(flaky, {
+      mapping: { claimCheck, claimCheckThresholdBytes: 64 },
+      maxAttempts: 2,
+      flushIntervalMs: 5,
+    });
+    b.enqueueListing({
+      kind: HTTPROUTE,
+      resourceVersion: '40',
+      names: Array.from({ length: 10 }, (_, i) => ({ namespace: 'shop', name: `route-${i}` })),
+      observedAt: OBSERVED,
+    });
+    await b.flush();
+    await eventually(() => accepted.length === 1, 'the list event after four failed sends');
+    const detail = accepted[0]?.detail as CollectionListedDetail;
+    expect(detail.names).toBeUndefined();
+    const stored = await claimCheck.get(detail.namesRef ?? { bucket: '', key: '', sha256: '' });
+    expect(JSON.parse(new TextDecoder().decode(stored))).toHaveLength(10);
+    expect(value('failed_total')).toBe(0);
   });
 });

@@ -1,7 +1,9 @@
-import type { SQSEvent } from 'aws-lambda';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createHandler } from '../../../functions/translate/create-handler.ts';
+import { applyChangeEvent } from '../../../shared/pipeline/apply-change-event.ts';
 import { MemoryIrStore } from '../pipeline/fakes.ts';
+import { route, upsert } from '../pipeline/kube.ts';
 import { lambdaContext, loadEvent, quietObservability } from './lambda.ts';
 
 const context = lambdaContext('translate');
@@ -58,5 +60,46 @@ describe('translate handler', () => {
 
     // Assess
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-poison' }] });
+  });
+
+  it('reconciles a Collection Listed record and fails a malformed one towards the DLQ', async () => {
+    // Prepare: two routes in the IR; the list at 50 holds only one of them.
+    const irStore = new MemoryIrStore();
+    await applyChangeEvent(upsert(route('public', 'edge'), '10'), { irStore });
+    await applyChangeEvent(upsert(route('private', 'internal'), '11'), { irStore });
+    const handler = createHandler({ irStore, ...quietObservability() });
+    const detail = {
+      schemaVersion: 1,
+      clusterId: 'c1',
+      group: 'gateway.networking.k8s.io',
+      version: 'v1',
+      kind: 'HTTPRoute',
+      resourceVersion: '50',
+      observedAt: '2026-03-01T00:00:00.000Z',
+      names: [{ namespace: 'shop', name: 'public' }],
+    };
+    const record = (messageId: string, body: unknown): SQSRecord => {
+      const base = loadEvent<SQSEvent>('sqs/change-events.json').Records[0] as SQSRecord;
+      return { ...base, messageId, body: JSON.stringify(body) };
+    };
+    const envelope = { source: 'fleetplane.kubernetes', 'detail-type': 'Kubernetes Collection Listed' };
+
+    // Act
+    const response = await handler(
+      {
+        Records: [
+          record('msg-listed', { ...envelope, detail }),
+          record('msg-bad-listed', { ...envelope, detail: { ...detail, names: undefined } }),
+        ],
+      },
+      context,
+    );
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-bad-listed' }] });
+    expect(irStore.calls.filter((c) => c.startsWith('deleteItem'))).toEqual([
+      'deleteItem c1 HTTPRoute.gateway.networking.k8s.io#shop/private 50',
+    ]);
+    expect((await irStore.listCluster('c1')).map((i) => i.id.name)).toEqual(['public']);
   });
 });
