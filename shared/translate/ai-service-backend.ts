@@ -12,7 +12,6 @@ import {
   type BodyMutation,
   type HeaderMutation,
 } from '../resources/ai-service-backend.ts';
-import { apiVersionProblem, dropNulls } from '../resources/common.ts';
 import { byKeys, checkHeaderName } from '../resources/envoy-gateway-backend.ts';
 import {
   type FieldError,
@@ -21,7 +20,7 @@ import {
   type ResourceTranslator,
   resourceId,
   type Validation,
-  validateSchema,
+  validateSpec,
 } from './common.ts';
 
 export const translateAIServiceBackend: ResourceTranslator<'AIServiceBackend'> = (obj, ctx) => {
@@ -51,13 +50,12 @@ function translate(obj: KubeObject, id: ResourceId): Validation<AIServiceBackend
     errors.push(reason === undefined ? { field, message } : { field, message, reason });
     return undefined;
   };
-  const versionProblem = apiVersionProblem(obj.apiVersion, 'aigateway.envoyproxy.io', AI_GATEWAY_VERSIONS);
-  if (versionProblem) {
-    fail('apiVersion', versionProblem, Reason.UnsupportedValue);
-    return { valid: false, errors };
-  }
   const version = obj.apiVersion.slice(obj.apiVersion.indexOf('/') + 1);
-  const parsed = validateSchema(AIServiceBackendSpecSchema, dropNulls(obj.spec), 'spec');
+  const parsed = validateSpec(
+    obj,
+    { group: 'aigateway.envoyproxy.io', versions: AI_GATEWAY_VERSIONS },
+    AIServiceBackendSpecSchema,
+  );
   if (!parsed.valid) return parsed;
   const spec = parsed.result;
 

@@ -18,7 +18,6 @@ import {
   BSP_TYPES,
   type SecretObjectReference,
 } from '../resources/backend-security-policy.ts';
-import { apiVersionProblem, dropNulls } from '../resources/common.ts';
 import { byKeys } from '../resources/envoy-gateway-backend.ts';
 import {
   type FieldError,
@@ -27,7 +26,7 @@ import {
   type ResourceTranslator,
   resourceId,
   type Validation,
-  validateSchema,
+  validateSpec,
 } from './common.ts';
 
 export const translateBackendSecurityPolicy: ResourceTranslator<'BackendSecurityPolicy'> = (obj, ctx) => {
@@ -53,12 +52,11 @@ function translate(obj: KubeObject, id: ResourceId): Validation<BackendSecurityP
     errors.push(reason === undefined ? { field, message } : { field, message, reason });
     return undefined;
   };
-  const versionProblem = apiVersionProblem(obj.apiVersion, 'aigateway.envoyproxy.io', AI_GATEWAY_VERSIONS);
-  if (versionProblem) {
-    fail('apiVersion', versionProblem, Reason.UnsupportedValue);
-    return { valid: false, errors };
-  }
-  const parsed = validateSchema(BackendSecurityPolicySpecSchema, dropNulls(obj.spec), 'spec');
+  const parsed = validateSpec(
+    obj,
+    { group: 'aigateway.envoyproxy.io', versions: AI_GATEWAY_VERSIONS },
+    BackendSecurityPolicySpecSchema,
+  );
   if (!parsed.valid) return parsed;
   const spec = parsed.result;
 

@@ -3,24 +3,15 @@
 
 import type { BackendTLSPolicyIR, SecretRef } from '../ir/types.ts';
 import { Reason } from '../ir/types.ts';
-import { apiVersionProblem, dropNulls } from '../resources/common.ts';
 import { backendTLSPolicySpec, GATEWAY_API_GROUP, GATEWAY_API_VERSIONS } from '../resources/gateway-api.ts';
-import {
-  type FieldError,
-  makeIrItem,
-  type ResourceTranslator,
-  resourceId,
-  validateSchema,
-} from './common.ts';
+import { type FieldError, makeIrItem, type ResourceTranslator, resourceId, validateSpec } from './common.ts';
 
 export const translateBackendTLSPolicy: ResourceTranslator<'BackendTLSPolicy'> = (obj, ctx) => {
-  const version = apiVersionProblem(obj.apiVersion, GATEWAY_API_GROUP, GATEWAY_API_VERSIONS.BackendTLSPolicy);
-  if (version)
-    return makeIrItem('BackendTLSPolicy', obj, ctx, {
-      valid: false,
-      errors: [{ field: 'apiVersion', message: version, reason: Reason.UnsupportedValue }],
-    });
-  const parsed = validateSchema(backendTLSPolicySpec, dropNulls(obj.spec), 'spec');
+  const parsed = validateSpec(
+    obj,
+    { group: GATEWAY_API_GROUP, versions: GATEWAY_API_VERSIONS.BackendTLSPolicy },
+    backendTLSPolicySpec,
+  );
   if (!parsed.valid) return makeIrItem('BackendTLSPolicy', obj, ctx, parsed);
 
   const { namespace } = resourceId(obj, ctx);

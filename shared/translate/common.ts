@@ -13,6 +13,7 @@ import {
   Reason,
   type ResourceId,
 } from '../ir/types.ts';
+import { apiVersionProblem, dropNulls } from '../resources/common.ts';
 
 /** A Kubernetes object as read from YAML/JSON or a watch event; `spec` is validated per kind. */
 export interface KubeObject {
@@ -70,6 +71,35 @@ export function validateSchema<S extends z.ZodType>(
     valid: false,
     errors: res.error.issues.map((issue) => ({ field: fieldPath(issue.path, root), message: issue.message })),
   };
+}
+
+/** A failed Validation when `apiVersion` is not `<group>/<one of versions>`; undefined when it is. */
+export function apiVersionFailure(
+  apiVersion: string,
+  group: string,
+  versions: readonly string[],
+): { valid: false; errors: FieldError[] } | undefined {
+  const problem = apiVersionProblem(apiVersion, group, versions);
+  return problem
+    ? { valid: false, errors: [{ field: 'apiVersion', message: problem, reason: Reason.UnsupportedValue }] }
+    : undefined;
+}
+
+/**
+ * The first step of a translator: the apiVersion, then `value` (the spec by default, with explicit
+ * nulls dropped as the API server does) against the kind's schema, paths under `root`.
+ */
+export function validateSpec<S extends z.ZodType>(
+  obj: KubeObject,
+  api: { group: string; versions: readonly string[] },
+  schema: S,
+  value: unknown = obj.spec,
+  root = 'spec',
+): Validation<z.output<S>> {
+  return (
+    apiVersionFailure(obj.apiVersion, api.group, api.versions) ??
+    validateSchema(schema, dropNulls(value), root)
+  );
 }
 
 /** Kinds without a namespace; their ResourceId carries namespace ''. */

@@ -3,10 +3,15 @@
 
 import { isIPv4, isIPv6 } from 'node:net';
 import type { EndpointSliceIR } from '../ir/types.ts';
-import { Reason } from '../ir/types.ts';
-import { apiVersionProblem, dropNulls } from '../resources/common.ts';
+import { dropNulls } from '../resources/common.ts';
 import { endpointSliceSchema, SERVICE_NAME_LABEL } from '../resources/core.ts';
-import { type FieldError, makeIrItem, type ResourceTranslator, validateSchema } from './common.ts';
+import {
+  apiVersionFailure,
+  type FieldError,
+  makeIrItem,
+  type ResourceTranslator,
+  validateSchema,
+} from './common.ts';
 
 const FQDN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -19,12 +24,8 @@ const ADDRESS_CHECK: Record<EndpointSliceIR['addressType'], (address: string) =>
 
 export const translateEndpointSlice: ResourceTranslator<'EndpointSlice'> = (obj, ctx) => {
   const errors: FieldError[] = [];
-  const version = apiVersionProblem(obj.apiVersion, 'discovery.k8s.io', ['v1']);
-  if (version)
-    return makeIrItem('EndpointSlice', obj, ctx, {
-      valid: false,
-      errors: [{ field: 'apiVersion', message: version, reason: Reason.UnsupportedValue }],
-    });
+  const version = apiVersionFailure(obj.apiVersion, 'discovery.k8s.io', ['v1']);
+  if (version) return makeIrItem('EndpointSlice', obj, ctx, version);
   const serviceName = obj.metadata.labels?.[SERVICE_NAME_LABEL];
   if (typeof serviceName !== 'string' || serviceName === '')
     errors.push({

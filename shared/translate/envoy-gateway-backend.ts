@@ -12,7 +12,7 @@ import {
   type UpstreamProtocolIR,
   type UpstreamTlsIR,
 } from '../ir/types.ts';
-import { apiVersionProblem, dropNulls } from '../resources/common.ts';
+import { dropNulls } from '../resources/common.ts';
 import {
   byKeys,
   checkDnsName,
@@ -26,6 +26,7 @@ import {
   UNIX_PATH_MAX,
 } from '../resources/envoy-gateway-backend.ts';
 import {
+  apiVersionFailure,
   type FieldError,
   makeIrItem,
   type ResourceTranslator,
@@ -36,10 +37,9 @@ import {
 import { compareEndpoints } from './kgateway-backend.ts';
 
 export const translateEnvoyGatewayBackend: ResourceTranslator<'Backend'> = (obj, ctx) => {
-  const version = apiVersionProblem(obj.apiVersion, 'gateway.envoyproxy.io', ['v1alpha1']);
-  const outcome: Validation<BackendIR> = version
-    ? { valid: false, errors: [{ field: 'apiVersion', message: version, reason: Reason.UnsupportedValue }] }
-    : translateSpec(dropNulls(obj.spec), resourceId(obj, ctx));
+  const outcome: Validation<BackendIR> =
+    apiVersionFailure(obj.apiVersion, 'gateway.envoyproxy.io', ['v1alpha1']) ??
+    translateSpec(dropNulls(obj.spec), resourceId(obj, ctx));
   return makeIrItem('Backend', obj, ctx, outcome);
 };
 

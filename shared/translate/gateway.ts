@@ -9,7 +9,7 @@
 
 import type { GatewayListenerIR, LabelSelector, ListenerProtocol, SecretRef } from '../ir/types.ts';
 import { Reason } from '../ir/types.ts';
-import { apiVersionProblem, dropNulls, type LabelSelectorInput } from '../resources/common.ts';
+import type { LabelSelectorInput } from '../resources/common.ts';
 import {
   GATEWAY_API_GROUP,
   GATEWAY_API_VERSIONS,
@@ -23,7 +23,7 @@ import {
   makeIrItem,
   type ResourceTranslator,
   resourceId,
-  validateSchema,
+  validateSpec,
 } from './common.ts';
 
 const CORE_PROTOCOLS = new Set(['HTTP', 'HTTPS', 'TLS', 'TCP', 'UDP']);
@@ -38,13 +38,11 @@ interface ListenerOutcome {
 }
 
 export const translateGateway: ResourceTranslator<'Gateway'> = (obj, ctx) => {
-  const version = apiVersionProblem(obj.apiVersion, GATEWAY_API_GROUP, GATEWAY_API_VERSIONS.Gateway);
-  if (version)
-    return makeIrItem('Gateway', obj, ctx, {
-      valid: false,
-      errors: [{ field: 'apiVersion', message: version, reason: Reason.UnsupportedValue }],
-    });
-  const parsed = validateSchema(gatewaySpec, dropNulls(obj.spec), 'spec');
+  const parsed = validateSpec(
+    obj,
+    { group: GATEWAY_API_GROUP, versions: GATEWAY_API_VERSIONS.Gateway },
+    gatewaySpec,
+  );
   if (!parsed.valid) return makeIrItem('Gateway', obj, ctx, parsed);
 
   const id = resourceId(obj, ctx);

@@ -20,7 +20,7 @@ import type {
   RouteMatchIR,
 } from '../ir/types.ts';
 import { Reason } from '../ir/types.ts';
-import { apiVersionProblem, dropNulls, durationMillis, regexProblem } from '../resources/common.ts';
+import { durationMillis, regexProblem } from '../resources/common.ts';
 import {
   type BackendObjectReferenceInput,
   type FilterInput,
@@ -37,7 +37,7 @@ import {
   makeIrItem,
   type ResourceTranslator,
   resourceId,
-  validateSchema,
+  validateSpec,
 } from './common.ts';
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
@@ -89,13 +89,11 @@ interface Problems {
 }
 
 export const translateHTTPRoute: ResourceTranslator<'HTTPRoute'> = (obj, ctx) => {
-  const version = apiVersionProblem(obj.apiVersion, GATEWAY_API_GROUP, GATEWAY_API_VERSIONS.HTTPRoute);
-  if (version)
-    return makeIrItem('HTTPRoute', obj, ctx, {
-      valid: false,
-      errors: [{ field: 'apiVersion', message: version, reason: Reason.UnsupportedValue }],
-    });
-  const parsed = validateSchema(httpRouteSpec, dropNulls(obj.spec), 'spec');
+  const parsed = validateSpec(
+    obj,
+    { group: GATEWAY_API_GROUP, versions: GATEWAY_API_VERSIONS.HTTPRoute },
+    httpRouteSpec,
+  );
   if (!parsed.valid) return makeIrItem('HTTPRoute', obj, ctx, parsed);
 
   const id = resourceId(obj, ctx);

@@ -34,7 +34,7 @@ import {
   parseLambdaArn,
   regionPartition,
 } from '../resources/aws.ts';
-import { apiVersionProblem, dropNulls } from '../resources/common.ts';
+import { dropNulls } from '../resources/common.ts';
 import {
   byKeys,
   checkDnsName,
@@ -65,6 +65,7 @@ import {
   VertexAIConfigSchema,
 } from '../resources/kgateway-backend.ts';
 import {
+  apiVersionFailure,
   type FieldError,
   makeIrItem,
   type ResourceTranslator,
@@ -80,10 +81,9 @@ import {
 } from './llm-providers.ts';
 
 export const translateKgatewayBackend: ResourceTranslator<'Backend'> = (obj, ctx) => {
-  const version = apiVersionProblem(obj.apiVersion, 'gateway.kgateway.dev', ['v1alpha1']);
-  const outcome: Validation<BackendIR> = version
-    ? { valid: false, errors: [{ field: 'apiVersion', message: version, reason: Reason.UnsupportedValue }] }
-    : translateSpec(dropNulls(obj.spec), resourceId(obj, ctx));
+  const outcome: Validation<BackendIR> =
+    apiVersionFailure(obj.apiVersion, 'gateway.kgateway.dev', ['v1alpha1']) ??
+    translateSpec(dropNulls(obj.spec), resourceId(obj, ctx));
   return makeIrItem('Backend', obj, ctx, outcome);
 };
 

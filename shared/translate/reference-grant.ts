@@ -2,19 +2,15 @@
 // namespace. Entries carry no order, so they are sorted and de-duplicated.
 
 import type { ReferenceGrantIR } from '../ir/types.ts';
-import { Reason } from '../ir/types.ts';
-import { apiVersionProblem, dropNulls } from '../resources/common.ts';
 import { GATEWAY_API_GROUP, GATEWAY_API_VERSIONS, referenceGrantSpec } from '../resources/gateway-api.ts';
-import { makeIrItem, type ResourceTranslator, validateSchema } from './common.ts';
+import { makeIrItem, type ResourceTranslator, validateSpec } from './common.ts';
 
 export const translateReferenceGrant: ResourceTranslator<'ReferenceGrant'> = (obj, ctx) => {
-  const version = apiVersionProblem(obj.apiVersion, GATEWAY_API_GROUP, GATEWAY_API_VERSIONS.ReferenceGrant);
-  if (version)
-    return makeIrItem('ReferenceGrant', obj, ctx, {
-      valid: false,
-      errors: [{ field: 'apiVersion', message: version, reason: Reason.UnsupportedValue }],
-    });
-  const parsed = validateSchema(referenceGrantSpec, dropNulls(obj.spec), 'spec');
+  const parsed = validateSpec(
+    obj,
+    { group: GATEWAY_API_GROUP, versions: GATEWAY_API_VERSIONS.ReferenceGrant },
+    referenceGrantSpec,
+  );
   if (!parsed.valid) return makeIrItem('ReferenceGrant', obj, ctx, parsed);
 
   const from: ReferenceGrantIR['from'] = parsed.result.from.map((f) => ({

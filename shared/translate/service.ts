@@ -2,19 +2,11 @@
 // protocol TCP, targetPort = port).
 
 import type { ServicePortIR } from '../ir/types.ts';
-import { Reason } from '../ir/types.ts';
-import { apiVersionProblem, dropNulls } from '../resources/common.ts';
 import { serviceSpec } from '../resources/core.ts';
-import { type FieldError, makeIrItem, type ResourceTranslator, validateSchema } from './common.ts';
+import { type FieldError, makeIrItem, type ResourceTranslator, validateSpec } from './common.ts';
 
 export const translateService: ResourceTranslator<'Service'> = (obj, ctx) => {
-  const version = apiVersionProblem(obj.apiVersion, '', ['v1']);
-  if (version)
-    return makeIrItem('Service', obj, ctx, {
-      valid: false,
-      errors: [{ field: 'apiVersion', message: version, reason: Reason.UnsupportedValue }],
-    });
-  const parsed = validateSchema(serviceSpec, dropNulls(obj.spec), 'spec');
+  const parsed = validateSpec(obj, { group: '', versions: ['v1'] }, serviceSpec);
   if (!parsed.valid) return makeIrItem('Service', obj, ctx, parsed);
 
   const spec = parsed.result;
