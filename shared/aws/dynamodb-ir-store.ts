@@ -138,32 +138,17 @@ export class DynamoDbIrStore implements IrStore, RejectionStore {
     return items.map(toSnapshotState);
   }
 
-  async putSnapshotState(clusterId: string, state: SnapshotState): Promise<IrWriteOutcome> {
-    try {
-      await this.#client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: {
-            [PK]: { S: irPartitionKey(clusterId) },
-            [SK]: { S: snapshotSortKey(state.gateway) },
-            [IR_ATTR.itemType]: { S: 'snapshot' },
-            [IR_ATTR.namespace]: { S: state.gateway.namespace },
-            [IR_ATTR.name]: { S: state.gateway.name },
-            [IR_ATTR.version]: { N: String(state.version) },
-            [IR_ATTR.contentHash]: { S: state.contentHash },
-            [IR_ATTR.latestKey]: { S: state.latestKey },
-            [IR_ATTR.publishedAt]: { S: state.publishedAt },
-          },
-          ConditionExpression: 'attribute_not_exists(#pk) OR #version < :version',
-          ExpressionAttributeNames: { '#pk': PK, '#version': IR_ATTR.version },
-          ExpressionAttributeValues: { ':version': { N: String(state.version) } },
-        }),
-      );
-      return 'written';
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) return 'stale';
-      throw err;
-    }
+  putSnapshotState(clusterId: string, state: SnapshotState): Promise<IrWriteOutcome> {
+    return this.#putIfNewerVersion(state.version, {
+      [PK]: { S: irPartitionKey(clusterId) },
+      [SK]: { S: snapshotSortKey(state.gateway) },
+      [IR_ATTR.itemType]: { S: 'snapshot' },
+      [IR_ATTR.namespace]: { S: state.gateway.namespace },
+      [IR_ATTR.name]: { S: state.gateway.name },
+      [IR_ATTR.contentHash]: { S: state.contentHash },
+      [IR_ATTR.latestKey]: { S: state.latestKey },
+      [IR_ATTR.publishedAt]: { S: state.publishedAt },
+    });
   }
 
   async replaceStatuses(
@@ -224,26 +209,33 @@ export class DynamoDbIrStore implements IrStore, RejectionStore {
     );
   }
 
-  async putRejection(clusterId: string, rejection: ProxyRejection): Promise<IrWriteOutcome> {
+  putRejection(clusterId: string, rejection: ProxyRejection): Promise<IrWriteOutcome> {
     const expiresAt = Math.floor(this.#now().getTime() / 1000) + this.#tombstoneTtlSeconds;
+    return this.#putIfNewerVersion(rejection.version, {
+      [PK]: { S: irPartitionKey(clusterId) },
+      [SK]: { S: proxyRejectionSortKey(rejection.gateway, rejection.typeUrl) },
+      [IR_ATTR.itemType]: { S: 'nack' },
+      [IR_ATTR.namespace]: { S: rejection.gateway.namespace },
+      [IR_ATTR.name]: { S: rejection.gateway.name },
+      [IR_ATTR.rejection]: { S: JSON.stringify(rejection) },
+      [IR_ATTR.updatedAt]: { S: this.#now().toISOString() },
+      [IR_TABLE.ttlAttribute]: { N: String(expiresAt) },
+    });
+  }
+
+  /**
+   * Puts a versioned item (snapshot bookkeeping, a NACK) unless the stored one has the same or a
+   * newer `version`: such items only move forward, and a repeat writes nothing.
+   */
+  async #putIfNewerVersion(version: number, item: Record<string, AttributeValue>): Promise<IrWriteOutcome> {
     try {
       await this.#client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: {
-            [PK]: { S: irPartitionKey(clusterId) },
-            [SK]: { S: proxyRejectionSortKey(rejection.gateway, rejection.typeUrl) },
-            [IR_ATTR.itemType]: { S: 'nack' },
-            [IR_ATTR.namespace]: { S: rejection.gateway.namespace },
-            [IR_ATTR.name]: { S: rejection.gateway.name },
-            [IR_ATTR.version]: { N: String(rejection.version) },
-            [IR_ATTR.rejection]: { S: JSON.stringify(rejection) },
-            [IR_ATTR.updatedAt]: { S: this.#now().toISOString() },
-            [IR_TABLE.ttlAttribute]: { N: String(expiresAt) },
-          },
+          Item: { ...item, [IR_ATTR.version]: { N: String(version) } },
           ConditionExpression: 'attribute_not_exists(#pk) OR #version < :version',
           ExpressionAttributeNames: { '#pk': PK, '#version': IR_ATTR.version },
-          ExpressionAttributeValues: { ':version': { N: String(rejection.version) } },
+          ExpressionAttributeValues: { ':version': { N: String(version) } },
         }),
       );
       return 'written';
